@@ -1,0 +1,1 @@
+"""Prefect flows, the demo replay and the ``outages`` command line."""

@@ -1,0 +1,191 @@
+"""The ``outages`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from scrapers import registry
+from scrapers.catalog import CatalogError, load_catalog
+
+EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class IsoTime(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
+    name = "ISO-8601"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time (e.g. 2021-12-07T15:30Z)", param, ctx)
+        if parsed.tzinfo is None:
+            self.fail(f"{value!r} has no time zone; add Z or an offset (e.g. 2021-12-07T10:30-05:00)", param, ctx)
+        return parsed
+
+
+class TimeZoneName(click.ParamType):  # type: ignore[type-arg]
+    name = "TZ"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> ZoneInfo:
+        if isinstance(value, ZoneInfo):
+            return value
+        try:
+            return ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(f"unknown time zone {value!r} (use an IANA name such as America/New_York)", param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Status dashboards and user complaints, scraped into one queryable history of incidents.
+
+    \b
+    Example:
+        outages demo
+        outages ingest --sources my-sources.yaml --db outages.duckdb
+        outages timeline --db outages.duckdb --service aws --tz America/New_York
+    """
+
+
+@main.command()
+@click.option(
+    "--sources",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Catalog YAML (default: the built-in catalog of live provider URLs).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default="outages.duckdb",
+    show_default=True,
+    help="DuckDB file to load into (created if missing).",
+)
+@click.option(
+    "--timeout",
+    "timeout_seconds",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Per-request download timeout in seconds.",
+)
+@click.option("--only", multiple=True, help="Fetch only these source ids (repeatable).")
+@click.option("--as-of", type=IsoTime(), default=None, help="Stamp fetches with this time (replays).")
+def ingest(sources: str | None, db: str, timeout_seconds: float, only: tuple[str, ...], as_of: datetime | None) -> None:
+    """Fetch every source of a catalog once and load it into DuckDB.
+
+    Exit status: 0 when every source loaded, 1 when some failed (the rest are loaded and the failures are in the
+    ingest_errors view), 2 for bad usage or an invalid catalog.
+
+    \b
+    Example:
+        outages ingest --sources sources.yaml --db outages.duckdb
+    """
+    try:
+        catalog = load_catalog(sources)
+    except CatalogError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    unknown = sorted(set(only) - {s.id for s in catalog.sources})
+    if unknown:
+        click.echo(f"configuration error: --only names unknown source(s): {', '.join(unknown)}", err=True)
+        sys.exit(EXIT_USAGE)
+    from flows.ingest import ingest as ingest_flow
+
+    result = ingest_flow(
+        sources=sources,
+        db=db,
+        timeout_seconds=timeout_seconds,
+        as_of=as_of.isoformat() if as_of else None,
+        only=list(only) or None,
+    )
+    ok = result.sources_total - result.sources_failed
+    click.echo(f"run {result.run_id}: {ok}/{result.sources_total} sources loaded into {db}")
+    for source_id, reasons in sorted(result.failures.items()):
+        click.echo(f"  failed: {source_id}: {'; '.join(reasons)}", err=True)
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default="demo-output/outages-demo.duckdb",
+    show_default=True,
+    help="DuckDB file the replay builds (replaced on each run).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="demo-output",
+    show_default=True,
+    help="Folder for timeline.csv, timeline.md and the demo catalog.",
+)
+@click.option("--tz", type=TimeZoneName(), default="UTC", show_default=True, help="Time zone for the printout.")
+def demo(db: str, out: str, tz: ZoneInfo) -> None:
+    """Replay 7 December 2021 (AWS us-east-1) through the real pipeline and print the timeline.
+
+    A loopback server serves reconstructed AWS, Trello, Bitbucket and Jira status payloads and complaint counts as
+    they stood at each moment; the ingest flow runs at each capture time as a schedule would have.
+
+    \b
+    Example:
+        outages demo --out demo-output --tz America/New_York
+    """
+    from flows.demo import run_demo
+
+    run_demo(Path(db), Path(out), tz=tz, echo=click.echo)
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, exists=True), default="outages.duckdb", show_default=True)
+@click.option("--service", "services", multiple=True, help="Only these service ids (repeatable).")
+@click.option("--since", type=IsoTime(), default=None, help="From this time (ISO 8601).")
+@click.option("--until", type=IsoTime(), default=None, help="Up to this time (ISO 8601).")
+@click.option("--tz", type=TimeZoneName(), default="UTC", show_default=True, help="Time zone for display.")
+def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: datetime | None, tz: ZoneInfo) -> None:
+    """Print the timeline: official posts beside complaint spikes, in time order.
+
+    \b
+    Example:
+        outages timeline --db outages.duckdb --service aws --since 2021-12-07T12:00Z --tz America/New_York
+    """
+    from warehouse.db import connect
+    from warehouse.timeline import Window, outage_rows, render_text, timeline_rows
+
+    con = connect(db, read_only=True)
+    try:
+        window = Window(since, until, services)
+        click.echo(render_text(timeline_rows(con, window), outage_rows(con, window), tz), nl=False)
+    finally:
+        con.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def kinds(as_json: bool) -> None:
+    """List the source kinds a catalog can use.
+
+    \b
+    Example:
+        outages kinds
+    """
+    rows = [{"kind": name, "description": registry.get(name).description} for name in registry.names()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"{row['kind']:<16} {row['description']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Where a warehouse keeps its files: the landing area (runs) and the raw body store sit beside the DuckDB file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def landing_root(db: str | Path) -> Path:
+    db = Path(db)
+    return db.with_name(f"{db.stem}.landing")
+
+
+def body_store(db: str | Path) -> Path:
+    return landing_root(db) / "bodies"
+
+
+def runs_dir(db: str | Path) -> Path:
+    return landing_root(db) / "runs"

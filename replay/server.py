@@ -1,0 +1,88 @@
+"""A loopback HTTP server that serves the replay's payloads as they stood at a simulated moment.
+
+Routes: ``/aws/data.json``, ``/<page>/api/v2/summary.json`` and ``/<page>/api/v2/incidents.json`` for each
+Statuspage page of the replay, ``/reports.csv``. Move the clock with :meth:`ReplayServer.set_clock`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from replay import DATA_DIR, counts, shd, statuspage
+from replay.timefmt import utc
+
+PAGES = ("trello", "bitbucket", "jira")
+
+
+def load_specs(data_dir: Path = DATA_DIR) -> dict[str, Any]:
+    specs = {"aws": yaml.safe_load((data_dir / "aws_shd.yaml").read_text(encoding="utf-8"))}
+    specs["complaints"] = yaml.safe_load((data_dir / "complaints.yaml").read_text(encoding="utf-8"))
+    for page in PAGES:
+        specs[page] = yaml.safe_load((data_dir / f"statuspage_{page}.yaml").read_text(encoding="utf-8"))
+    return specs
+
+
+class ReplayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, specs: dict[str, Any] | None = None, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.specs = specs or load_specs()
+        self.clock = utc("2021-12-07T12:00:00Z")
+        self.requests_seen: list[str] = []
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def set_clock(self, at: datetime | str) -> None:
+        self.clock = utc(at)
+
+    def payload(self, path: str) -> tuple[int, str, bytes]:
+        """(status, content type, body) for a path at the current clock."""
+        at = self.clock
+        if path == "/aws/data.json":
+            return 200, "application/json", json.dumps(shd.render(self.specs["aws"], at)).encode()
+        if path == "/reports.csv":
+            return 200, "text/csv; charset=utf-8", counts.render_csv(self.specs["complaints"], at).encode()
+        parts = path.strip("/").split("/")
+        if len(parts) == 4 and parts[0] in PAGES and parts[1:3] == ["api", "v2"]:
+            endpoint = parts[3].removesuffix(".json")
+            if endpoint in ("summary", "incidents"):
+                body = statuspage.render(self.specs[parts[0]], at, endpoint)
+                return 200, "application/json; charset=utf-8", json.dumps(body).encode()
+        return 404, "text/plain", b"not found"
+
+    def start(self) -> ReplayServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="replay-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ReplayServer
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        self.server.requests_seen.append(path)
+        status, content_type, body = self.server.payload(path)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the crawl log records every fetch
+        return

@@ -1,0 +1,1 @@
+"""Fetching (Scrapy) and parsing (pure functions) of status pages and complaint sources."""

@@ -1,0 +1,42 @@
+"""Decoding a fetched body as JSON, with errors that say what actually came back."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from typing import Any
+
+from scrapers.records import Document, ParseError
+
+
+def decode_text(body: bytes) -> str:
+    """Bytes to text: honour a byte-order mark (AWS serves UTF-16 with one), else UTF-8."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+    ):
+        if body.startswith(bom):
+            return body.decode(encoding)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"body is not UTF-8 text (byte {exc.start}); no byte-order mark says otherwise") from exc
+
+
+def load_json(doc: Document) -> Any:
+    """The body as JSON, or a ParseError naming what was served instead (an HTML error page, an empty body…)."""
+    if not doc.body.strip():
+        raise ParseError(f"empty body from {doc.url}; expected JSON")
+    text = decode_text(doc.body)
+    stripped = text.lstrip()
+    if stripped[:1] == "<":
+        kind = "an HTML page" if "<html" in stripped[:500].lower() or "<!doctype" in stripped[:50].lower() else "XML"
+        raise ParseError(
+            f"expected JSON from {doc.url} but got {kind} (Content-Type {doc.content_type or 'unknown'}); "
+            "the site may be serving an error or bot-challenge page"
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON from {doc.url}: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc

@@ -1,0 +1,128 @@
+"""Atlassian Statuspage v2: ``/api/v2/summary.json``, ``incidents.json`` and ``incidents/{id}.json``.
+
+A catalog url that is the page root starts at summary.json and incidents.json; a url naming a ``.json``
+endpoint is fetched as given. Timestamps carry the page's own offset and are normalized to UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapers.jsonbody import load_json
+from scrapers.records import Document, Impact, Incident, IncidentUpdate, Parsed, ParseError, UpdateStatus
+from scrapers.registry import Kind, register
+from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+
+IMPACT: dict[str, Impact] = {
+    "none": "none",
+    "minor": "minor",
+    "major": "major",
+    "critical": "critical",
+    "maintenance": "maintenance",
+}
+STATUS: dict[str, UpdateStatus] = {
+    "investigating": "investigating",
+    "identified": "identified",
+    "monitoring": "monitoring",
+    "resolved": "resolved",
+    "postmortem": "postmortem",
+    "scheduled": "scheduled",
+    "in_progress": "in_progress",
+    "verifying": "monitoring",
+    "completed": "completed",
+}
+
+
+def start_urls(url: str) -> list[str]:
+    if url.split("?")[0].endswith(".json"):
+        return [url]
+    root = url.rstrip("/")
+    return [f"{root}/api/v2/summary.json", f"{root}/api/v2/incidents.json"]
+
+
+def _status(value: object) -> UpdateStatus:
+    return STATUS.get(str(value), "unknown")
+
+
+def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate]]:
+    if not isinstance(raw, dict):
+        raise ParseError(f"{where}: expected an incident object, got {type(raw).__name__}")
+    try:
+        native_id = str(raw["id"])
+        name = raw["name"]
+    except KeyError as exc:
+        raise ParseError(f"{where}: incident without {exc.args[0]!r}") from None
+    where = f"{where} incident {native_id}"
+    created_at = parse_iso_utc(raw.get("created_at"), what=f"{where} created_at")
+    started_at = parse_optional_iso_utc(raw.get("started_at"), what=f"{where} started_at") or created_at
+    impact_native = raw.get("impact")
+    incident = Incident(
+        native_id=native_id,
+        title=str(name),
+        impact=IMPACT.get(str(impact_native), "unknown"),
+        impact_native=None if impact_native is None else str(impact_native),
+        status=_status(raw.get("status")),
+        status_native=None if raw.get("status") is None else str(raw.get("status")),
+        started_at=started_at,
+        resolved_at=parse_optional_iso_utc(raw.get("resolved_at"), what=f"{where} resolved_at"),
+        url=raw.get("shortlink") or None,
+    )
+    updates = []
+    raw_updates = raw.get("incident_updates") or []
+    if not isinstance(raw_updates, list):
+        raise ParseError(f"{where}: incident_updates is not a list")
+    for raw_update in raw_updates:
+        if not isinstance(raw_update, dict) or "id" not in raw_update:
+            raise ParseError(f"{where}: an update without an id")
+        uwhere = f"{where} update {raw_update['id']}"
+        created = parse_iso_utc(raw_update.get("created_at"), what=f"{uwhere} created_at")
+        display = parse_optional_iso_utc(raw_update.get("display_at"), what=f"{uwhere} display_at") or created
+        updates.append(
+            IncidentUpdate(
+                incident_native_id=native_id,
+                native_id=str(raw_update["id"]),
+                posted_at=display,
+                created_at=created,
+                status=_status(raw_update.get("status")),
+                status_native=None if raw_update.get("status") is None else str(raw_update.get("status")),
+                body=str(raw_update.get("body") or ""),
+            )
+        )
+    return incident, updates
+
+
+def parse(doc: Document) -> Parsed:
+    data = load_json(doc)
+    if not isinstance(data, dict):
+        raise ParseError(f"{doc.url}: expected a Statuspage JSON object, got {type(data).__name__}")
+    if "incidents" in data:
+        raw_incidents = data["incidents"]
+        if not isinstance(raw_incidents, list):
+            raise ParseError(f"{doc.url}: 'incidents' is not a list")
+        raw_incidents = raw_incidents + list(data.get("scheduled_maintenances") or [])
+    elif "incident" in data:
+        raw_incidents = [data["incident"]]
+    elif "status" in data and "page" in data:
+        raw_incidents = []  # status.json: the page indicator only
+    else:
+        raise ParseError(
+            f"{doc.url}: not a Statuspage v2 payload (no 'incidents', 'incident' or 'status' key; "
+            f"keys: {', '.join(sorted(map(str, data))[:8])})"
+        )
+    parsed = Parsed()
+    for raw in raw_incidents:
+        incident, updates = _incident(raw, doc.url)
+        parsed.incidents.append(incident)
+        parsed.updates.extend(updates)
+    return parsed
+
+
+KIND = register(
+    Kind(
+        name="statuspage",
+        description="Atlassian Statuspage v2 JSON (summary.json, incidents.json)",
+        start_urls=start_urls,
+        parse=parse,
+        needs_service=True,
+    )
+)

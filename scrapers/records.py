@@ -1,0 +1,119 @@
+"""The normalized records every parser returns, and the one error type parsers raise.
+
+Parsers are pure functions from a fetched :class:`Document` to :class:`Parsed` records. They never do I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Impact = Literal["none", "minor", "major", "critical", "maintenance", "unknown"]
+UpdateStatus = Literal[
+    "investigating",
+    "identified",
+    "monitoring",
+    "resolved",
+    "postmortem",
+    "scheduled",
+    "in_progress",
+    "completed",
+    "unknown",
+]
+
+IMPACTS: tuple[Impact, ...] = ("none", "minor", "major", "critical", "maintenance", "unknown")
+UPDATE_STATUSES: tuple[UpdateStatus, ...] = (
+    "investigating",
+    "identified",
+    "monitoring",
+    "resolved",
+    "postmortem",
+    "scheduled",
+    "in_progress",
+    "completed",
+    "unknown",
+)
+
+
+class ParseError(ValueError):
+    """A payload could not be read as the format its kind expects.
+
+    The only exception a parser raises on bad input; the message says what was wrong in words a person can act on.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One fetched body, as the crawl kept it."""
+
+    source_id: str
+    url: str
+    body: bytes
+    content_type: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An incident as one document describes it (an observation; the warehouse accumulates them)."""
+
+    native_id: str
+    title: str
+    impact: Impact | None  # None: this document states no impact (e.g. AWS status 0 once resolved)
+    impact_native: str | None
+    status: UpdateStatus
+    status_native: str | None
+    started_at: datetime | None
+    resolved_at: datetime | None
+    url: str | None
+    service_key: str | None = None  # the provider's own sub-service key, e.g. "ec2-us-east-1"
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentUpdate:
+    """One official post on an incident."""
+
+    incident_native_id: str
+    native_id: str
+    posted_at: datetime  # when the provider shows it as posted (Statuspage `display_at`)
+    created_at: datetime | None
+    status: UpdateStatus
+    status_native: str | None
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintCount:
+    """A count of user reports for one service in one time bucket."""
+
+    service: str  # a catalog service id or alias; the flow resolves it
+    bucket_start: datetime
+    reports: int
+    baseline: float | None = None
+
+
+@dataclass(slots=True)
+class Parsed:
+    incidents: list[Incident] = field(default_factory=list)
+    updates: list[IncidentUpdate] = field(default_factory=list)
+    counts: list[ComplaintCount] = field(default_factory=list)
+
+    def extend(self, other: Parsed) -> None:
+        self.incidents.extend(other.incidents)
+        self.updates.extend(other.updates)
+        self.counts.extend(other.counts)
+
+    def __len__(self) -> int:
+        return len(self.incidents) + len(self.updates) + len(self.counts)
+
+
+def record_to_json(record: Any) -> dict[str, Any]:
+    """A record as a JSON-ready dict: datetimes as ISO 8601 strings in UTC."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return out

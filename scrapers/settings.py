@@ -1,0 +1,36 @@
+"""Scrapy settings for every crawl: polite, bounded, and honest about failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+USER_AGENT = "outages/0.1 (status-page and complaint monitor; +https://github.com/outages/outages)"
+
+
+def crawl_settings(*, timeout_seconds: float, log_file: str | None) -> dict[str, Any]:
+    return {
+        "BOT_NAME": "outages",
+        "USER_AGENT": USER_AGENT,
+        "ROBOTSTXT_OBEY": True,
+        # A small per-host cap rather than a fixed delay: many pages share a few hosts (*.statuspage.io).
+        "CONCURRENT_REQUESTS": 32,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_TIMEOUT": timeout_seconds,
+        "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": 8 * 1024 * 1024,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": 2,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        # Every status reaches the callback so a 404 or 500 is recorded with its body, not silently dropped.
+        "HTTPERROR_ALLOW_ALL": True,
+        # No HTTP cache: a cached copy must never stand in for a page that could not be fetched.
+        "HTTPCACHE_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "REDIRECT_MAX_TIMES": 5,
+        "LOG_LEVEL": "INFO",
+        "LOG_FILE": log_file,
+        "LOG_FILE_APPEND": False,
+        "ITEM_PIPELINES": {"scrapers.spider.BodyStorePipeline": 100},
+    }

@@ -1,0 +1,131 @@
+"""The one spider: fetches every planned URL and turns each response or failure into a fetch record.
+
+It only fetches. Bodies go to a content-addressed store (one file per sha256, written once); the records go to
+``fetches.jsonl`` in the run folder. Parsing happens later, from the stored bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+
+def body_path(store: Path, sha256: str) -> Path:
+    return store / sha256[:2] / sha256
+
+
+def store_body(store: Path, body: bytes) -> str:
+    """Write a body once under its sha256 (atomically: a crash never leaves half a file) and return the hash."""
+    digest = hashlib.sha256(body).hexdigest()
+    target = body_path(store, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        os.replace(tmp, target)
+    return digest
+
+
+def describe_failure(failure: Failure, timeout: float) -> str:
+    """A reason a person can act on, for a download that produced no response."""
+    name = type(failure.value).__name__
+    message = failure.getErrorMessage()
+    if "Timeout" in name or "TimedOut" in name:
+        return f"timed out after {timeout:g}s (tried 3 times)"
+    if "ConnectionRefused" in name:
+        return "connection refused (tried 3 times)"
+    if "DNSLookup" in name:
+        return "DNS lookup failed: the host name does not resolve"
+    if "ResponseDataLoss" in name or "ConnectionLost" in name or "ConnectionDone" in name or "PartialDownload" in name:
+        return f"connection closed before the response was complete ({name})"
+    if name == "IgnoreRequest":
+        return f"not fetched: {message or 'forbidden by robots.txt'}"
+    return f"{name}: {message}"
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class SourcesSpider(scrapy.Spider):
+    name = "sources"
+
+    def __init__(self, plan: str, as_of: str = "", timeout: str = "30", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = json.loads(Path(plan).read_text(encoding="utf-8"))
+        self.as_of = as_of  # replays stamp fetches with the simulated clock
+        self.timeout = float(timeout)
+
+    def _now(self) -> str:
+        return self.as_of or datetime.now(UTC).isoformat()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for entry in self.plan:
+            yield scrapy.Request(
+                entry["url"],
+                callback=self.parse,
+                errback=self.failed,
+                dont_filter=True,
+                meta={"source_id": entry["source_id"]},
+            )
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        request_url = response.request.url if response.request else response.url
+        yield {
+            "source_id": response.meta["source_id"],
+            "url": request_url,
+            "final_url": response.url,
+            "fetched_at": self._now(),
+            "http_status": response.status,
+            "content_type": _header(response, "Content-Type"),
+            "etag": _header(response, "ETag"),
+            "last_modified": _header(response, "Last-Modified"),
+            "body": response.body,
+            "error": None if response.status < 400 else f"HTTP {response.status}",
+        }
+
+    def failed(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        yield {
+            "source_id": request.meta["source_id"],
+            "url": request.url,
+            "final_url": request.url,
+            "fetched_at": self._now(),
+            "http_status": None,
+            "content_type": None,
+            "etag": None,
+            "last_modified": None,
+            "body": None,
+            "error": describe_failure(failure, self.timeout),
+        }
+
+
+class BodyStorePipeline:
+    """Moves each body into the content-addressed store and keeps only its hash and size in the record."""
+
+    def __init__(self, store: str) -> None:
+        self.store = Path(store)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> BodyStorePipeline:
+        return cls(crawler.settings.get("OUTAGES_BODY_STORE"))
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        body = item.pop("body")
+        if body is None:
+            item["sha256"], item["bytes"] = None, None
+        else:
+            item["sha256"], item["bytes"] = store_body(self.store, body), len(body)
+        return item

@@ -1,0 +1,93 @@
+"""The spike rule and the outage matching, on series built in DuckDB itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from warehouse.db import connect, migrate
+from warehouse.models import build_models
+
+START = datetime(2021, 11, 29, tzinfo=UTC)
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    connection = connect(":memory:")
+    migrate(connection)
+    build_models(connection)
+    return connection
+
+
+def fill(con: duckdb.DuckDBPyConnection, level: int, days: int = 10, bumps: dict[int, int] | None = None) -> None:
+    """A flat series of ``level`` reports for ``days`` days, plus ``bumps`` {bucket index: extra reports}."""
+    con.execute(
+        """
+        insert into raw_complaint_counts
+        select 'src', 'svc', ts, ?, null, now(), 'http://x.test/c.csv'
+        from unnest(generate_series(?::timestamptz, ?::timestamptz, interval 15 minute)) as t(ts)
+        """,
+        [level, START, START + timedelta(days=days) - timedelta(minutes=15)],
+    )
+    for index, extra in (bumps or {}).items():
+        con.execute(
+            "update raw_complaint_counts set reports = reports + ? where bucket_start = ?",
+            [extra, START + timedelta(minutes=15 * index)],
+        )
+
+
+def spikes(con: duckdb.DuckDBPyConnection) -> list[tuple[datetime, datetime, int]]:
+    return con.execute("select started_at, ended_at, peak_reports from complaint_spikes order by 1").fetchall()
+
+
+def test_a_flat_series_never_spikes(con: duckdb.DuckDBPyConnection) -> None:
+    fill(con, level=7)
+    assert spikes(con) == []
+    assert con.execute("select count(*) from complaint_counts where baseline = 7").fetchone()[0] > 0
+
+
+def test_a_sustained_step_is_a_spike_from_its_first_bucket(con: duckdb.DuckDBPyConnection) -> None:
+    step = 8 * 96 + 40  # day 8, 10:00Z
+    fill(con, level=7, bumps={step: 200, step + 1: 400, step + 2: 150})
+    first = START + timedelta(minutes=15 * step)
+    assert spikes(con) == [(first, first + timedelta(minutes=45), 407)]
+
+
+def test_a_single_bucket_blip_is_not_a_spike(con: duckdb.DuckDBPyConnection) -> None:
+    fill(con, level=7, bumps={8 * 96 + 40: 500})
+    assert spikes(con) == []
+
+
+def test_no_baseline_without_three_days_of_history(con: duckdb.DuckDBPyConnection) -> None:
+    fill(con, level=7, days=3, bumps={40: 500, 41: 500})
+    assert con.execute("select count(baseline) from complaint_counts").fetchone() == (0,)
+    assert spikes(con) == []
+
+
+def test_a_minor_open_incident_does_not_acknowledge_a_major_outage(con: duckdb.DuckDBPyConnection) -> None:
+    step = 8 * 96 + 40
+    fill(con, level=7, bumps={step + i: 300 for i in range(6)})  # 90 minutes of complaints
+    spike_start = START + timedelta(minutes=15 * step)
+    con.execute(
+        """
+        insert into raw_incident_versions (incident_id, version_hash, source_id, service_id, native_id, title, impact,
+            status, started_at, first_seen_at, last_seen_at, source_url)
+        values
+            ('s:minor', 'v', 's', 'svc', 'minor', 'Minor thing', 'minor', 'investigating', ?, now(), now(), 'u'),
+            ('s:major', 'v', 's', 'svc', 'major', 'Big outage', 'major', 'investigating', ?, now(), now(), 'u')
+        """,
+        [spike_start - timedelta(hours=2), spike_start + timedelta(minutes=50)],
+    )
+    con.execute(
+        """
+        insert into raw_update_versions (incident_id, update_id, version_hash, source_id, posted_at, status,
+            first_seen_at, last_seen_at, source_url)
+        values ('s:minor', 'u1', 'v', 's', ?, 'investigating', now(), now(), 'u'),
+               ('s:major', 'u1', 'v', 's', ?, 'investigating', now(), now(), 'u')
+        """,
+        [spike_start - timedelta(hours=2), spike_start + timedelta(minutes=50)],
+    )
+    row = con.execute("select incident_id, time_to_acknowledge from outages").fetchall()
+    assert row == [("s:major", timedelta(minutes=50))]

@@ -1,0 +1,150 @@
+"""The 7 December 2021 replay through the real pipeline: the figures the issue asks the views to show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.demo import CLOCK, replay_day, write_demo_catalog
+from replay.server import ReplayServer
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@pytest.fixture(scope="module")
+def replay_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iterator[duckdb.DuckDBPyConnection]:
+    folder = tmp_path_factory.mktemp("replay")
+    db = folder / "replay.duckdb"
+    server = ReplayServer().start()
+    try:
+        codes = replay_day(db, write_demo_catalog(server.base_url, folder), server, echo=lambda _: None)
+    finally:
+        server.stop()
+    assert codes == [0] * len(CLOCK)
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    yield con
+    con.close()
+
+
+def test_aws_spike_is_acknowledged_52_minutes_later(replay_db: duckdb.DuckDBPyConnection) -> None:
+    row = replay_db.execute(
+        "select started_at, acknowledged_at, time_to_acknowledge, incident_id, peak_reports "
+        "from outages where service_id = 'aws'"
+    ).fetchall()
+    assert len(row) == 1
+    started, acknowledged, delay, incident_id, peak = row[0]
+    assert started == utc("2021-12-07T15:30:00Z")
+    assert acknowledged == utc("2021-12-07T16:22:00Z")
+    assert delay == timedelta(minutes=52)
+    assert incident_id == "aws-health:management-console-1638894176"
+    assert peak > 11_000
+
+
+def test_amazon_and_aws_peaks_and_decline_match_what_was_reported(
+    replay_db: duckdb.DuckDBPyConnection,
+) -> None:
+    peaks = dict(replay_db.execute("select service_id, peak_reports from outages").fetchall())
+    assert peaks["amazon"] > 20_000
+    at_1845 = dict(
+        replay_db.execute(
+            "select service_id, reports from complaint_counts where bucket_start = ?",
+            [utc("2021-12-07T18:45:00Z")],
+        ).fetchall()
+    )
+    assert 0.4 <= at_1845["aws"] / peaks["aws"] <= 0.6  # "down by about half"
+    assert 0.25 <= at_1845["amazon"] / peaks["amazon"] <= 0.42  # "down by about two-thirds"
+
+
+def test_every_replayed_service_spikes_that_day_and_no_ordinary_day_does(
+    replay_db: duckdb.DuckDBPyConnection,
+) -> None:
+    services = {
+        "amazon",
+        "aws",
+        "netflix",
+        "disneyplus",
+        "coinbase",
+        "robinhood",
+        "venmo",
+        "mcdonalds",
+        "ring",
+        "alexa",
+    }
+    spikes = replay_db.execute("select service_id, started_at from outages").fetchall()
+    assert {s for s, _ in spikes} == services
+    day = (utc("2021-12-07T15:00:00Z"), utc("2021-12-07T17:00:00Z"))
+    assert all(day[0] <= started <= day[1] for _, started in spikes), spikes
+    baselined = replay_db.execute(
+        "select count(*) from complaint_counts where baseline is not null and bucket_start < ?",
+        [utc("2021-12-07T00:00:00Z")],
+    ).fetchone()
+    assert baselined is not None and baselined[0] > 0  # the week before has a baseline, and no spike at all
+
+
+def test_timeline_reads_in_order(replay_db: duckdb.DuckDBPyConnection) -> None:
+    rows = replay_db.execute("select occurred_at, service_id, kind from timeline").fetchall()
+    times = [r[0] for r in rows]
+    assert times == sorted(times)
+    aws = [(r[0], r[2]) for r in rows if r[1] == "aws"]
+    assert aws[0] == (utc("2021-12-07T15:30:00Z"), "spike_start")
+    assert aws[1:3] == [
+        (utc("2021-12-07T16:15:00Z"), "spike_peak"),
+        (utc("2021-12-07T16:22:00Z"), "official_update"),
+    ]
+    kinds = {r[2] for r in rows}
+    assert {"official_update", "spike_start", "spike_peak", "spike_end"} <= kinds
+
+
+def test_aws_incidents_accumulate_across_snapshots(replay_db: duckdb.DuckDBPyConnection) -> None:
+    incidents = replay_db.execute(
+        "select service_key, impact, status, started_at, resolved_at, region from incidents "
+        "where source_id = 'aws-health' order by started_at"
+    ).fetchall()
+    assert len(incidents) == 9
+    console = incidents[0]
+    assert console[:5] == (
+        "management-console",
+        "major",
+        "resolved",
+        utc("2021-12-07T16:22:00Z"),
+        utc("2021-12-08T01:14:00Z"),
+    )
+    ec2 = next(i for i in incidents if i[0] == "ec2-us-east-1")
+    assert ec2[1] == "major" and ec2[5] == "us-east-1"  # major though its last current snapshot said status 0
+    posts = replay_db.execute("select count(*) from incident_updates where incident_id like 'aws-health:%'").fetchone()
+    assert posts == (35,)
+    assert replay_db.execute("select count(*) from ingest_errors").fetchone() == (0,)
+
+
+def test_downstream_pages_are_in_utc_and_bitbucket_blames_aws(replay_db: duckdb.DuckDBPyConnection) -> None:
+    trello = replay_db.execute(
+        "select min(posted_at) from incident_updates where incident_id like 'trello-status:%'"
+    ).fetchone()
+    assert trello == (utc("2021-12-07T16:19:05.769Z"),)  # the page writes -05:00 offsets
+    blamed = replay_db.execute(
+        "select count(*) from incident_updates where incident_id like 'bitbucket-status:%' "
+        "and body like '%underlying platform provider AWS in us-east-1%'"
+    ).fetchone()
+    assert blamed is not None and blamed[0] >= 1
+    title = replay_db.execute("select title from incidents where source_id = 'bitbucket-status'").fetchone()
+    assert title == ("Bitbucket Pipelines are not operational, Webhooks History is unavailable",)
+
+
+def test_timeline_rows_cite_their_sources(replay_db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    missing = replay_db.execute(
+        "select count(*) from timeline where kind = 'official_update' and (source_url is null or fetched_at is null)"
+    ).fetchone()
+    assert missing == (0,)
+    first_seen = replay_db.execute(
+        "select fetched_at from timeline where kind = 'official_update' and occurred_at = ?",
+        [utc("2021-12-07T16:22:00Z")],
+    ).fetchone()
+    # the console post was first fetched by the 16:26 run (the simulated schedule's clock)
+    assert first_seen == (utc("2021-12-07T16:26:00Z"),)

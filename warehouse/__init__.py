@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: migrations, the set-based loader, SQL models and exports."""

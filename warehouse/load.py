@@ -1,0 +1,92 @@
+"""The only writer of the warehouse: loads one run's landing files in one transaction, set-based.
+
+DuckDB reads the JSON Lines files itself (``read_json``); no row goes through Python. Every statement is keyed so
+that loading the same landing folder twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import connect, migrate, quote_ident
+from warehouse.models import build_models
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the DuckDB file (DuckDB allows one writer process)."""
+
+
+def load_steps() -> list[tuple[str, str]]:
+    """(landing table, sql) in load order, from ``warehouse/load_sql/NN_table.sql``."""
+    folder = resources.files("warehouse.load_sql")
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [(f.name.removesuffix(".sql").split("_", 1)[1], f.read_text(encoding="utf-8")) for f in files]
+
+
+def connect_writer(db: str | Path, *, wait_seconds: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the database for writing, waiting for another writer to finish rather than failing at once."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            return connect(db)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"{db} is locked by another process (an ingest or an open DuckDB session) "
+                    f"and stayed locked for {wait_seconds:g}s; close it or try again later"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def load_landing(db: str | Path, landing: Path, *, wait_seconds: float = 60.0) -> dict[str, int]:
+    """Load ``landing/*.jsonl`` into the warehouse in one transaction and rebuild the models.
+
+    Returns the number of rows each table gained.
+    """
+    con = connect_writer(db, wait_seconds=wait_seconds)
+    try:
+        migrate(con)
+        before = _row_counts(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, sql in load_steps():
+                path = landing / f"{table}.jsonl"
+                if not path.exists():
+                    raise FileNotFoundError(f"landing file {path} is missing; the run was not staged completely")
+                con.execute(sql, {"path": str(path)})
+            build_models(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        after = _row_counts(con)
+        return {table: after[table] - before.get(table, 0) for table in after}
+    finally:
+        con.close()
+
+
+RAW_TABLES = (
+    "raw_ingest_runs",
+    "raw_services",
+    "raw_fetches",
+    "raw_incident_versions",
+    "raw_update_versions",
+    "raw_complaint_counts",
+    "raw_ingest_errors",
+)
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = {}
+    for table in RAW_TABLES:
+        row = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts

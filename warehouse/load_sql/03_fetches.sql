@@ -1,0 +1,11 @@
+-- Every URL fetched in the run, failed or not.
+INSERT INTO raw_fetches
+SELECT run_id, source_id, url, any_value(final_url), any_value(fetched_at), any_value(http_status),
+       any_value(content_type), any_value(etag), any_value(last_modified), any_value(sha256), any_value(bytes),
+       any_value(error)
+FROM read_json($path, format = 'newline_delimited', columns = {
+    run_id: 'VARCHAR', source_id: 'VARCHAR', url: 'VARCHAR', final_url: 'VARCHAR', fetched_at: 'TIMESTAMPTZ',
+    http_status: 'INTEGER', content_type: 'VARCHAR', etag: 'VARCHAR', last_modified: 'VARCHAR',
+    sha256: 'VARCHAR', bytes: 'BIGINT', error: 'VARCHAR'})
+GROUP BY run_id, source_id, url
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,67 @@
+-- One row per incident: the latest version's words and status, the highest impact any version stated,
+-- the earliest start any version gave.
+with
+
+versions as (
+    select * from raw_incident_versions
+),
+
+impact_rank as (
+    select * from (values
+        ('critical', 5), ('major', 4), ('minor', 3), ('none', 2), ('maintenance', 1), ('unknown', 0)
+    ) as t(impact, impact_rank)
+),
+
+ranked as (
+    select
+        versions.*,
+        coalesce(impact_rank.impact_rank, -1) as impact_rank,
+        row_number() over (
+            partition by incident_id order by last_seen_at desc, first_seen_at desc, version_hash
+        ) as recency
+    from versions
+    left join impact_rank using (impact)
+),
+
+latest as (
+    select * from ranked where recency = 1
+),
+
+summary as (
+    select
+        incident_id,
+        arg_max(impact, impact_rank) filter (where impact is not null) as impact,
+        arg_max(impact_native, impact_rank) filter (where impact is not null) as impact_native,
+        min(started_at) as started_at,
+        min(first_seen_at) as first_seen_at,
+        arg_min(source_url, first_seen_at) as source_url,
+        count(*) as versions
+    from ranked
+    group by incident_id
+),
+
+final as (
+    select
+        latest.incident_id,
+        latest.service_id,
+        latest.source_id,
+        latest.native_id,
+        latest.title,
+        coalesce(summary.impact, 'unknown') as impact,
+        summary.impact_native,
+        latest.status,
+        latest.status_native,
+        summary.started_at,
+        latest.resolved_at,
+        latest.url,
+        latest.service_key,
+        latest.region,
+        summary.first_seen_at,
+        latest.last_seen_at,
+        summary.source_url,
+        summary.versions
+    from latest
+    join summary using (incident_id)
+)
+
+select * from final
