@@ -23,6 +23,16 @@ UpdateStatus = Literal[
     "unknown",
 ]
 
+ComponentState = Literal["operational", "degraded", "partial_outage", "major_outage", "maintenance", "unknown"]
+COMPONENT_STATES: tuple[ComponentState, ...] = (
+    "operational",
+    "degraded",
+    "partial_outage",
+    "major_outage",
+    "maintenance",
+    "unknown",
+)
+
 IMPACTS: tuple[Impact, ...] = ("none", "minor", "major", "critical", "maintenance", "unknown")
 UPDATE_STATUSES: tuple[UpdateStatus, ...] = (
     "investigating",
@@ -69,7 +79,9 @@ class Incident:
     resolved_at: datetime | None
     url: str | None
     service_key: str | None = None  # the provider's own sub-service key, e.g. "ec2-us-east-1"
-    region: str | None = None
+    region: str | None = None  # the first of ``regions``
+    regions: tuple[str, ...] = ()  # every region or location the provider names as affected
+    component_ids: tuple[str, ...] = ()  # native ids of the components the incident affects
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,29 @@ class IncidentUpdate:
     status: UpdateStatus
     status_native: str | None
     body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A component (product, feature, region) of a status page, in the state this document shows."""
+
+    native_id: str
+    name: str
+    group_name: str | None
+    state: ComponentState
+    state_native: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentChange:
+    """A component state change the provider itself recorded (Statuspage ``affected_components``)."""
+
+    component_native_id: str
+    changed_at: datetime
+    state: ComponentState
+    state_native: str | None
+    old_state: ComponentState | None = None
+    incident_native_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +135,24 @@ class Parsed:
     incidents: list[Incident] = field(default_factory=list)
     updates: list[IncidentUpdate] = field(default_factory=list)
     counts: list[ComplaintCount] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list)
+    component_changes: list[ComponentChange] = field(default_factory=list)
 
     def extend(self, other: Parsed) -> None:
         self.incidents.extend(other.incidents)
         self.updates.extend(other.updates)
         self.counts.extend(other.counts)
+        self.components.extend(other.components)
+        self.component_changes.extend(other.component_changes)
 
     def __len__(self) -> int:
-        return len(self.incidents) + len(self.updates) + len(self.counts)
+        return (
+            len(self.incidents)
+            + len(self.updates)
+            + len(self.counts)
+            + len(self.components)
+            + len(self.component_changes)
+        )
 
 
 def record_to_json(record: Any) -> dict[str, Any]:
@@ -115,5 +160,9 @@ def record_to_json(record: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(record):
         value = getattr(record, f.name)
-        out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
     return out

@@ -18,6 +18,8 @@ class Kind:
     start_urls: Callable[[str], list[str]]
     parse: Callable[[Document], Parsed]
     needs_service: bool  # whether a catalog entry of this kind must name the service it reports on
+    # Whether a saved payload looks like this kind (for `outages parse FILE` without --kind); None: never guessed.
+    detect: Callable[[bytes], bool] | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -45,6 +47,12 @@ def get(name: str) -> Kind:
         return _KINDS[name]
     except KeyError:
         raise KeyError(f"unknown source kind {name!r}; known kinds: {', '.join(names())}") from None
+
+
+def detect(body: bytes) -> list[str]:
+    """The kinds whose detector accepts this payload, in registry order."""
+    _load_builtins()
+    return [name for name in sorted(_KINDS) if _KINDS[name].detect is not None and _KINDS[name].detect(body)]
 
 
 def names() -> list[str]:

@@ -152,6 +152,7 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
         url=doc.url,
         service_key=service,
         region=region.group(1) if region else None,
+        regions=(region.group(1),) if region else (),
     )
     return incident, updates
 

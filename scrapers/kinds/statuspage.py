@@ -9,7 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from scrapers.jsonbody import load_json
-from scrapers.records import Document, Impact, Incident, IncidentUpdate, Parsed, ParseError, UpdateStatus
+from scrapers.records import (
+    Component,
+    ComponentChange,
+    ComponentState,
+    Document,
+    Impact,
+    Incident,
+    IncidentUpdate,
+    Parsed,
+    ParseError,
+    UpdateStatus,
+)
 from scrapers.registry import Kind, register
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 
@@ -33,6 +44,19 @@ STATUS: dict[str, UpdateStatus] = {
 }
 
 
+COMPONENT_STATE: dict[str, ComponentState] = {
+    "operational": "operational",
+    "degraded_performance": "degraded",
+    "partial_outage": "partial_outage",
+    "major_outage": "major_outage",
+    "under_maintenance": "maintenance",
+}
+
+
+def component_state(value: object) -> ComponentState:
+    return COMPONENT_STATE.get(str(value), "unknown")
+
+
 def start_urls(url: str) -> list[str]:
     if url.split("?")[0].endswith(".json"):
         return [url]
@@ -44,7 +68,7 @@ def _status(value: object) -> UpdateStatus:
     return STATUS.get(str(value), "unknown")
 
 
-def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate]]:
+def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], list[ComponentChange]]:
     if not isinstance(raw, dict):
         raise ParseError(f"{where}: expected an incident object, got {type(raw).__name__}")
     try:
@@ -56,6 +80,7 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate]]:
     created_at = parse_iso_utc(raw.get("created_at"), what=f"{where} created_at")
     started_at = parse_optional_iso_utc(raw.get("started_at"), what=f"{where} started_at") or created_at
     impact_native = raw.get("impact")
+    components = raw.get("components") or []
     incident = Incident(
         native_id=native_id,
         title=str(name),
@@ -66,8 +91,10 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate]]:
         started_at=started_at,
         resolved_at=parse_optional_iso_utc(raw.get("resolved_at"), what=f"{where} resolved_at"),
         url=raw.get("shortlink") or None,
+        component_ids=tuple(str(c["id"]) for c in components if isinstance(c, dict) and "id" in c),
     )
     updates = []
+    changes = []
     raw_updates = raw.get("incident_updates") or []
     if not isinstance(raw_updates, list):
         raise ParseError(f"{where}: incident_updates is not a list")
@@ -88,7 +115,48 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate]]:
                 body=str(raw_update.get("body") or ""),
             )
         )
-    return incident, updates
+        for affected in raw_update.get("affected_components") or []:
+            if not isinstance(affected, dict) or "code" not in affected:
+                continue
+            old, new = affected.get("old_status"), affected.get("new_status")
+            changes.append(
+                ComponentChange(
+                    component_native_id=str(affected["code"]),
+                    changed_at=display,
+                    state=component_state(new),
+                    state_native=None if new is None else str(new),
+                    old_state=None if old is None else component_state(old),
+                    incident_native_id=native_id,
+                )
+            )
+    return incident, updates, changes
+
+
+def _components(raw_components: Any, where: str) -> list[Component]:
+    if not isinstance(raw_components, list):
+        raise ParseError(f"{where}: 'components' is not a list")
+    groups = {
+        str(c.get("id")): str(c.get("name"))
+        for c in raw_components
+        if isinstance(c, dict) and c.get("group")
+    }
+    out = []
+    for raw in raw_components:
+        if not isinstance(raw, dict) or "id" not in raw or "name" not in raw:
+            raise ParseError(f"{where}: a component without id or name")
+        if raw.get("group"):
+            continue  # a group is a heading, not a component with a state of its own
+        status = raw.get("status")
+        out.append(
+            Component(
+                native_id=str(raw["id"]),
+                name=str(raw["name"]),
+                group_name=groups.get(str(raw.get("group_id"))),
+                state=component_state(status),
+                state_native=None if status is None else str(status),
+            )
+        )
+    return out
 
 
 def parse(doc: Document) -> Parsed:
@@ -110,10 +178,13 @@ def parse(doc: Document) -> Parsed:
             f"keys: {', '.join(sorted(map(str, data))[:8])})"
         )
     parsed = Parsed()
+    if "components" in data:
+        parsed.components = _components(data["components"], doc.url)
     for raw in raw_incidents:
-        incident, updates = _incident(raw, doc.url)
+        incident, updates, changes = _incident(raw, doc.url)
         parsed.incidents.append(incident)
         parsed.updates.extend(updates)
+        parsed.component_changes.extend(changes)
     return parsed
 
 
