@@ -52,7 +52,12 @@ def get(name: str) -> Kind:
 def detect(body: bytes) -> list[str]:
     """The kinds whose detector accepts this payload, in registry order."""
     _load_builtins()
-    return [name for name in sorted(_KINDS) if _KINDS[name].detect is not None and _KINDS[name].detect(body)]
+    found = []
+    for name in sorted(_KINDS):
+        detector = _KINDS[name].detect
+        if detector is not None and detector(body):
+            found.append(name)
+    return found
 
 
 def names() -> list[str]:
