@@ -171,6 +171,55 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
 
 
 @main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", default=None, help="The payload's source kind (default: detect it).")
+@click.option("--url", default=None, help="The URL it was fetched from (shown in error messages).")
+def parse(file: str, kind: str | None, url: str | None) -> None:
+    """Parse one saved payload and print its normalized records as JSON Lines (no database involved).
+
+    For checking a new provider before adding it to a catalog. Without --kind the format is detected when it can
+    be, and the kind chosen is said on standard error. Exit status 1 when the payload cannot be parsed.
+
+    \b
+    Example:
+        outages parse --kind statuspage summary.json
+        outages parse saved-feed.xml
+    """
+    from datetime import UTC, datetime
+
+    from scrapers.records import Document, ParseError, record_to_json
+
+    body = Path(file).read_bytes()
+    if kind is None:
+        found = registry.detect(body)
+        if len(found) != 1:
+            said = f"it could be any of {', '.join(found)}" if found else "no known kind recognises it"
+            click.echo(f"cannot tell the format of {file}: {said}; pass --kind ({', '.join(registry.names())})", err=True)
+            sys.exit(EXIT_USAGE)
+        kind = found[0]
+        click.echo(f"detected kind: {kind}", err=True)
+    elif kind not in registry.names():
+        click.echo(f"unknown kind {kind!r}; known kinds: {', '.join(registry.names())}", err=True)
+        sys.exit(EXIT_USAGE)
+    doc = Document("file", url or Path(file).resolve().as_uri(), body, None, datetime.now(UTC))
+    try:
+        parsed = registry.get(kind).parse(doc)
+    except ParseError as exc:
+        click.echo(f"parse error ({kind}): {exc}", err=True)
+        sys.exit(EXIT_SOURCES_FAILED)
+    groups = (
+        ("incident", parsed.incidents),
+        ("update", parsed.updates),
+        ("component", parsed.components),
+        ("component_change", parsed.component_changes),
+        ("count", parsed.counts),
+    )
+    for record_type, records in groups:
+        for record in records:
+            click.echo(json.dumps({"record": record_type, **record_to_json(record)}, ensure_ascii=False))
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def kinds(as_json: bool) -> None:
     """List the source kinds a catalog can use.

@@ -21,7 +21,7 @@ from scrapers.records import Document, ParseError, record_to_json
 from scrapers.spider import body_path
 from scrapers.timeparse import parse_iso_utc
 
-TABLES = ("runs", "services", "fetches", "incidents", "updates", "counts", "errors")
+TABLES = ("runs", "services", "fetches", "incidents", "updates", "counts", "components", "component_changes", "errors")
 
 
 @dataclass(slots=True)
@@ -102,6 +102,7 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
         for incident in parsed.incidents:
             row = record_to_json(incident)
             version = _version_hash(row)
+            row["component_ids"] = [f"{source.id}:{c}" for c in incident.component_ids]
             row.update(
                 incident_id=f"{source.id}:{incident.native_id}",
                 version_hash=version,
@@ -123,6 +124,27 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
                 source_url=url,
             )
             out["updates"].append(row)
+        for component in parsed.components:
+            row = record_to_json(component)
+            row.update(
+                component_id=f"{source.id}:{component.native_id}",
+                sha256=fetch["sha256"],
+                source_id=source.id,
+                service_id=source.service,
+                observed_at=observed,
+                source_url=url,
+            )
+            out["components"].append(row)
+        for change in parsed.component_changes:
+            row = record_to_json(change)
+            row.update(
+                component_id=f"{source.id}:{change.component_native_id}",
+                incident_id=f"{source.id}:{change.incident_native_id}" if change.incident_native_id else None,
+                source_id=source.id,
+                observed_at=observed,
+                source_url=url,
+            )
+            out["component_changes"].append(row)
         unknown: dict[str, int] = defaultdict(int)
         for count in parsed.counts:
             service_id = catalog.resolve_service(count.service)

@@ -24,7 +24,10 @@ SUMMARY = {
         "url": "https://status.example.com",
         "time_zone": "America/New_York",
     },
-    "components": [],
+    "components": [
+        {"id": "c1", "name": "API", "status": "partial_outage", "group_id": "g1", "group": False},
+        {"id": "g1", "name": "Core", "status": "operational", "group": True},
+    ],
     "incidents": [
         {
             "id": "inc1",
@@ -145,9 +148,11 @@ def test_ingest_twice_changes_nothing(tmp_path: Path, loopback: LoopbackServer) 
     db = tmp_path / "w.duckdb"
     first = ingest(sources=str(catalog), db=str(db), timeout_seconds=5)
     assert first.exit_code == 0
-    stable = [*PUBLIC_VIEWS, "raw_incident_versions", "raw_update_versions", "raw_complaint_counts"]
-    # A re-read moves only the sighting times forward (last_seen_at / observed_at): by design, not a change.
-    sightings = ("last_seen_at", "observed_at")
+    # source_status is the run log by design (attempts, last read); everything else must be unchanged
+    views = [v for v in PUBLIC_VIEWS if v != "source_status"]
+    stable = [*views, "raw_incident_versions", "raw_update_versions", "raw_complaint_counts"]
+    # A re-read moves only the sighting times forward: by design, not a change.
+    sightings = ("last_seen_at", "observed_at", "last_read_at")
     before = content_hash(db, stable, sightings)
     second = ingest(sources=str(catalog), db=str(db), timeout_seconds=5)
     assert second.exit_code == 0
@@ -184,3 +189,21 @@ def test_bad_catalog_is_a_usage_error_naming_the_line(tmp_path: Path) -> None:
     assert f"{catalog}:4" in result.output
     assert "unknown kind 'nosuchkind'" in result.output
     assert not (tmp_path / "w.duckdb").exists()  # nothing fetched, nothing written
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_failed_read_is_never_all_clear(tmp_path: Path, loopback: LoopbackServer) -> None:
+    serve_good(loopback)
+    catalog = write_catalog(tmp_path, loopback)
+    db = tmp_path / "w.duckdb"
+    assert ingest(sources=str(catalog), db=str(db), timeout_seconds=5).exit_code == 0
+    loopback.routes["/good/api/v2/summary.json"] = Route(b"upstream connect error", status=503, content_type="text/plain")
+    assert ingest(sources=str(catalog), db=str(db), timeout_seconds=5).exit_code == 1
+    con = duckdb.connect(str(db), read_only=True)
+    component = con.execute("select name, group_name, state, stale from components").fetchall()
+    assert component == [("API", "Core", "partial_outage", True)]  # last known state, marked stale
+    status = con.execute("select stale, last_error from source_status where source_id = 'good-status'").fetchone()
+    assert status is not None and status[0] is True and "HTTP 503" in status[1]
+    incident = con.execute("select status from incidents").fetchall()
+    assert incident == [("identified",)]  # not resolved because a read failed
+    con.close()

@@ -81,6 +81,8 @@ RAW_TABLES = (
     "raw_update_versions",
     "raw_complaint_counts",
     "raw_ingest_errors",
+    "raw_component_observations",
+    "raw_component_changes",
 )
 
 

@@ -60,6 +60,12 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
+def detect(body: bytes) -> bool:
+    first_line = body[:500].lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace")
+    header = {column.strip() for column in first_line.split(",")}
+    return set(REQUIRED) <= header
+
+
 KIND = register(
     Kind(
         name="report_counts",
@@ -67,5 +73,6 @@ KIND = register(
         start_urls=start_urls,
         parse=parse,
         needs_service=False,
+        detect=detect,
     )
 )

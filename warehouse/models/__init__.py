@@ -14,6 +14,7 @@ MODEL_ORDER: tuple[str, ...] = (
     "staging/stg_incidents",
     "staging/stg_incident_updates",
     "staging/stg_complaint_counts",
+    "staging/stg_source_status",
     "marts/services",
     "marts/incidents",
     "marts/incident_updates",
@@ -22,6 +23,12 @@ MODEL_ORDER: tuple[str, ...] = (
     "marts/outages",
     "marts/timeline",
     "marts/ingest_errors",
+    "marts/source_status",
+    "marts/components",
+    "marts/component_states",
+    "marts/incident_regions",
+    "marts/incident_components",
+    "marts/incident_revisions",
 )
 
 # The views analysts query: a stable, documented interface (docs/schema.md is checked against them).

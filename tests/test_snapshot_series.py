@@ -1,0 +1,131 @@
+"""Real captured snapshots of the same incidents, served in order through the real pipeline, accumulate into one
+incident each with all its updates, the right status path, and the revisions between snapshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.ingest import ingest
+from tests.loopback import LoopbackServer, Route
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not present")
+
+AWS = [
+    ("aws/data.json_2021-12-07T1651Z.json", "2021-12-07T16:51:55+00:00"),
+    ("aws/data.json_2021-12-07T1719Z.json", "2021-12-07T17:19:02+00:00"),
+    ("aws/data.json_2021-12-07T2347Z.json", "2021-12-07T23:47:45+00:00"),
+    ("aws/data.json_2021-12-08T0228Z.json", "2021-12-08T02:28:24+00:00"),
+    ("aws/data.json_2021-12-08T0810Z.json", "2021-12-08T08:10:51+00:00"),
+]
+GITHUB = ["statuspage/github/summary_2022-01-28T0109Z_investigating.json",
+          "statuspage/github/summary_2022-01-28T0205Z_monitoring.json"]
+BITBUCKET = ["aws-2021-12-07-correlated/bitbucket_summary_2021-12-07T1703Z_investigating.json",
+             "aws-2021-12-07-correlated/bitbucket_summary_2021-12-07T2250Z_monitoring.json"]
+
+
+@pytest.fixture(scope="module")
+def series_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> duckdb.DuckDBPyConnection:
+    folder = tmp_path_factory.mktemp("series")
+    server = LoopbackServer().start()
+    catalog = folder / "sources.yaml"
+    catalog.write_text(
+        f"""services:
+  - {{id: aws, name: AWS}}
+  - {{id: github, name: GitHub}}
+  - {{id: bitbucket, name: Bitbucket}}
+sources:
+  - {{id: aws-health, kind: aws_health, url: "{server.url('/aws/data.json')}", service: aws}}
+  - {{id: github-status, kind: statuspage, url: "{server.url('/github/summary.json')}", service: github}}
+  - {{id: bitbucket-status, kind: statuspage, url: "{server.url('/bitbucket/summary.json')}", service: bitbucket}}
+""",
+        encoding="utf-8",
+    )
+    db = folder / "series.duckdb"
+    try:
+        for step, (aws_file, captured_at) in enumerate(AWS):
+            # the two Statuspage series have two captures each: the first early, the second from step 2 on
+            server.routes["/aws/data.json"] = Route((SAMPLES / aws_file).read_bytes())
+            server.routes["/github/summary.json"] = Route((SAMPLES / GITHUB[min(step // 2, 1)]).read_bytes())
+            server.routes["/bitbucket/summary.json"] = Route((SAMPLES / BITBUCKET[min(step // 2, 1)]).read_bytes())
+            result = ingest(sources=str(catalog), db=str(db), as_of=captured_at, timeout_seconds=10)
+            assert result.exit_code == 0, result.failures
+    finally:
+        server.stop()
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def test_aws_console_event_is_one_incident_with_its_whole_path(series_db: duckdb.DuckDBPyConnection) -> None:
+    incident = "aws-health:management-console-1638894176"
+    row = series_db.execute(
+        "select status, impact, versions, resolved_at from incidents where incident_id = ?", [incident]
+    ).fetchone()
+    assert row is not None
+    status, impact, versions, resolved_at = row
+    assert (status, impact) == ("resolved", "major")
+    assert versions >= 2 and resolved_at.isoformat() == "2021-12-08T01:14:00+00:00"
+    posts = series_db.execute("select count(*) from incident_updates where incident_id = ?", [incident]).fetchone()
+    assert posts == (4,)
+    revisions = series_db.execute(
+        "select field, old_value, new_value from incident_revisions where incident_id = ? order by seen_at, field",
+        [incident],
+    ).fetchall()
+    assert any(f == "status" and n == "resolved" for f, _, n in revisions)
+    assert any(f == "update_added" for f, _, _ in revisions)
+    assert ("resolved_at", None, "2021-12-08T01:14:00Z") in revisions
+
+
+def test_events_that_appeared_later_are_added_not_duplicated(series_db: duckdb.DuckDBPyConnection) -> None:
+    day = series_db.execute(
+        "select service_key from incidents where source_id = 'aws-health' and started_at >= '2021-12-07' "
+        "order by started_at"
+    ).fetchall()
+    assert [k for (k,) in day] == [
+        "management-console", "ec2-us-east-1", "connect-us-east-1", "dynamodb-us-east-1", "supportcenter",
+        "events-us-east-1", "apigateway-us-east-1", "ecs-us-east-1", "batch-us-east-1",
+    ]
+
+
+def test_github_incident_goes_from_investigating_to_monitoring(series_db: duckdb.DuckDBPyConnection) -> None:
+    rows = series_db.execute(
+        "select incident_id, title, status from incidents where source_id = 'github-status'"
+    ).fetchall()
+    dashboard = [r for r in rows if r[1] == "Errors on the GitHub Dashboard"]
+    assert len(dashboard) == 1 and dashboard[0][2] == "monitoring"
+    incident = dashboard[0][0]
+    assert series_db.execute("select count(*) from incident_updates where incident_id = ?", [incident]).fetchone() == (
+        3,
+    )
+    fields = series_db.execute(
+        "select field, old_value, new_value from incident_revisions where incident_id = ?", [incident]
+    ).fetchall()
+    assert ("status", "investigating", "monitoring") in fields
+    assert sum(1 for f, _, _ in fields if f == "update_added") == 1
+
+
+def test_bitbucket_rename_and_component_changes(series_db: duckdb.DuckDBPyConnection) -> None:
+    incident = "bitbucket-status:k6pbf7mbxhdd"
+    fields = series_db.execute(
+        "select field, old_value, new_value from incident_revisions where incident_id = ?", [incident]
+    ).fetchall()
+    assert (
+        "title",
+        "Pipelines are stuck in pending state",
+        "Bitbucket Pipelines are not operational, Webhooks History is unavailable",
+    ) in fields
+    assert series_db.execute("select count(*) from incident_updates where incident_id = ?", [incident]).fetchone() == (
+        6,
+    )
+    pipelines = series_db.execute(
+        "select state from component_states where component_id = 'bitbucket-status:rzh2n85q7vtt' order by changed_at"
+    ).fetchall()
+    assert ("major_outage",) in pipelines
+    affected = series_db.execute(
+        "select component_id from incident_components where incident_id = ? order by 1", [incident]
+    ).fetchall()
+    assert affected == [("bitbucket-status:rfzky0v13fbp",), ("bitbucket-status:rzh2n85q7vtt",)]
