@@ -194,7 +194,9 @@ def parse(file: str, kind: str | None, url: str | None) -> None:
         found = registry.detect(body)
         if len(found) != 1:
             said = f"it could be any of {', '.join(found)}" if found else "no known kind recognises it"
-            click.echo(f"cannot tell the format of {file}: {said}; pass --kind ({', '.join(registry.names())})", err=True)
+            click.echo(
+                f"cannot tell the format of {file}: {said}; pass --kind ({', '.join(registry.names())})", err=True
+            )
             sys.exit(EXIT_USAGE)
         kind = found[0]
         click.echo(f"detected kind: {kind}", err=True)

@@ -82,6 +82,9 @@ class Incident:
     region: str | None = None  # the first of ``regions``
     regions: tuple[str, ...] = ()  # every region or location the provider names as affected
     component_ids: tuple[str, ...] = ()  # native ids of the components the incident affects
+    # The impact window the provider admits after the fact ("Between 7:32 AM and 3:10 PM PST…"; GCP begin/end).
+    declared_start: datetime | None = None
+    declared_end: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,7 +197,9 @@ def test_a_failed_read_is_never_all_clear(tmp_path: Path, loopback: LoopbackServ
     catalog = write_catalog(tmp_path, loopback)
     db = tmp_path / "w.duckdb"
     assert ingest(sources=str(catalog), db=str(db), timeout_seconds=5).exit_code == 0
-    loopback.routes["/good/api/v2/summary.json"] = Route(b"upstream connect error", status=503, content_type="text/plain")
+    loopback.routes["/good/api/v2/summary.json"] = Route(
+        b"upstream connect error", status=503, content_type="text/plain"
+    )
     assert ingest(sources=str(catalog), db=str(db), timeout_seconds=5).exit_code == 1
     con = duckdb.connect(str(db), read_only=True)
     component = con.execute("select name, group_name, state, stale from components").fetchall()

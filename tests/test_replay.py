@@ -148,3 +148,85 @@ def test_timeline_rows_cite_their_sources(replay_db: duckdb.DuckDBPyConnection, 
     ).fetchone()
     # the console post was first fetched by the 16:26 run (the simulated schedule's clock)
     assert first_seen == (utc("2021-12-07T16:26:00Z"),)
+
+
+def test_aws_admitted_start_against_its_first_post(replay_db: duckdb.DuckDBPyConnection) -> None:
+    row = replay_db.execute(
+        "select declared_start, declared_end, first_posted_at, first_post_after_declared_start from declared_windows "
+        "where incident_id = 'aws-health:management-console-1638894176'"
+    ).fetchone()
+    assert row == (
+        utc("2021-12-07T15:32:00Z"),
+        utc("2021-12-08T00:56:00Z"),
+        utc("2021-12-07T16:22:00Z"),
+        timedelta(minutes=50),
+    )
+    ec2 = replay_db.execute(
+        "select declared_start, declared_end from declared_windows where incident_id like 'aws-health:ec2-us-east-1-%'"
+    ).fetchone()
+    assert ec2 == (utc("2021-12-07T15:32:00Z"), utc("2021-12-07T23:10:00Z"))
+
+
+def test_complaints_outlast_the_resolved_post(replay_db: duckdb.DuckDBPyConnection) -> None:
+    row = replay_db.execute(
+        "select resolved_at, returned_to_baseline_at, resolution_gap from outages where service_id = 'aws'"
+    ).fetchone()
+    assert row is not None
+    resolved, back, gap = row
+    assert resolved == utc("2021-12-08T01:14:00Z")
+    assert back > resolved and gap == back - resolved and gap > timedelta(0)
+    never = replay_db.execute("select count(*) from outages where not acknowledged").fetchone()
+    assert never == (9,)  # only AWS has a status page among the complaining services of the replay
+
+
+def test_blast_radius_lists_the_downstream_services_and_bitbucket_blames_aws(
+    replay_db: duckdb.DuckDBPyConnection,
+) -> None:
+    rows = replay_db.execute(
+        "select affected_service_id, lag, expected, blames_provider from blast_radius where provider_service_id = 'aws'"
+    ).fetchall()
+    radius = {r[0]: r[1:] for r in rows}
+    assert set(radius) == {
+        "amazon",
+        "alexa",
+        "ring",
+        "netflix",
+        "disneyplus",
+        "coinbase",
+        "robinhood",
+        "venmo",
+        "mcdonalds",
+        "trello",
+        "bitbucket",
+        "jira",
+    }
+    assert radius["netflix"][0] == timedelta(minutes=15)  # complaints from 15:45Z, AWS's from 15:30Z
+    assert radius["trello"][0] == utc("2021-12-07T16:19:05.769Z") - utc("2021-12-07T15:30:00Z")
+    assert all(expected for _, expected, _ in radius.values())
+    assert [s for s, (_, _, blames) in radius.items() if blames] == ["bitbucket"]
+
+
+def test_acknowledgment_ledger(replay_db: duckdb.DuckDBPyConnection) -> None:
+    aws = replay_db.execute(
+        "select incidents, median_time_to_acknowledge, worst_time_to_acknowledge, unacknowledged_spikes "
+        "from acknowledgment_ledger where service_id = 'aws'"
+    ).fetchone()
+    assert aws == (1, timedelta(minutes=52), timedelta(minutes=52), 0)
+    period = replay_db.execute(
+        "select service_id, unacknowledged_spikes from acknowledgment_ledger_between('2021-12-07', '2021-12-08') "
+        "where service_id = 'amazon'"
+    ).fetchall()
+    assert period == [("amazon", 1)]
+    empty = replay_db.execute("select count(*) from acknowledgment_ledger_between('2022-01-01', '2022-02-01')")
+    assert empty.fetchone() == (0,)
+
+
+def test_timeline_has_component_changes_and_revisions(replay_db: duckdb.DuckDBPyConnection) -> None:
+    rows = replay_db.execute(
+        "select occurred_at, kind, title from timeline where service_id in ('trello', 'bitbucket') "
+        "and kind in ('component_change', 'revision') order by occurred_at"
+    ).fetchall()
+    assert (utc("2021-12-07T16:19:05.769Z"), "component_change", "Trello.com: operational → degraded") in rows
+    assert any(kind == "revision" and "title changed" in title for _, kind, title in rows)
+    uncited = replay_db.execute("select count(*) from timeline where source_url is null").fetchone()
+    assert uncited == (0,)

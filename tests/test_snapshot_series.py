@@ -21,10 +21,14 @@ AWS = [
     ("aws/data.json_2021-12-08T0228Z.json", "2021-12-08T02:28:24+00:00"),
     ("aws/data.json_2021-12-08T0810Z.json", "2021-12-08T08:10:51+00:00"),
 ]
-GITHUB = ["statuspage/github/summary_2022-01-28T0109Z_investigating.json",
-          "statuspage/github/summary_2022-01-28T0205Z_monitoring.json"]
-BITBUCKET = ["aws-2021-12-07-correlated/bitbucket_summary_2021-12-07T1703Z_investigating.json",
-             "aws-2021-12-07-correlated/bitbucket_summary_2021-12-07T2250Z_monitoring.json"]
+GITHUB = [
+    "statuspage/github/summary_2022-01-28T0109Z_investigating.json",
+    "statuspage/github/summary_2022-01-28T0205Z_monitoring.json",
+]
+BITBUCKET = [
+    "aws-2021-12-07-correlated/bitbucket_summary_2021-12-07T1703Z_investigating.json",
+    "aws-2021-12-07-correlated/bitbucket_summary_2021-12-07T2250Z_monitoring.json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +42,9 @@ def series_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -
   - {{id: github, name: GitHub}}
   - {{id: bitbucket, name: Bitbucket}}
 sources:
-  - {{id: aws-health, kind: aws_health, url: "{server.url('/aws/data.json')}", service: aws}}
-  - {{id: github-status, kind: statuspage, url: "{server.url('/github/summary.json')}", service: github}}
-  - {{id: bitbucket-status, kind: statuspage, url: "{server.url('/bitbucket/summary.json')}", service: bitbucket}}
+  - {{id: aws-health, kind: aws_health, url: "{server.url("/aws/data.json")}", service: aws}}
+  - {{id: github-status, kind: statuspage, url: "{server.url("/github/summary.json")}", service: github}}
+  - {{id: bitbucket-status, kind: statuspage, url: "{server.url("/bitbucket/summary.json")}", service: bitbucket}}
 """,
         encoding="utf-8",
     )
@@ -86,8 +90,15 @@ def test_events_that_appeared_later_are_added_not_duplicated(series_db: duckdb.D
         "order by started_at"
     ).fetchall()
     assert [k for (k,) in day] == [
-        "management-console", "ec2-us-east-1", "connect-us-east-1", "dynamodb-us-east-1", "supportcenter",
-        "events-us-east-1", "apigateway-us-east-1", "ecs-us-east-1", "batch-us-east-1",
+        "management-console",
+        "ec2-us-east-1",
+        "connect-us-east-1",
+        "dynamodb-us-east-1",
+        "supportcenter",
+        "events-us-east-1",
+        "apigateway-us-east-1",
+        "ecs-us-east-1",
+        "batch-us-east-1",
     ]
 
 

@@ -21,7 +21,6 @@ MODEL_ORDER: tuple[str, ...] = (
     "marts/complaint_counts",
     "marts/complaint_spikes",
     "marts/outages",
-    "marts/timeline",
     "marts/ingest_errors",
     "marts/source_status",
     "marts/components",
@@ -29,7 +28,14 @@ MODEL_ORDER: tuple[str, ...] = (
     "marts/incident_regions",
     "marts/incident_components",
     "marts/incident_revisions",
+    "marts/timeline",
+    "marts/declared_windows",
+    "marts/blast_radius",
+    "marts/acknowledgment_ledger",
 )
+
+# Table macros, created after the views they read (each file is one CREATE OR REPLACE MACRO statement).
+MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)
 
 # The views analysts query: a stable, documented interface (docs/schema.md is checked against them).
 PUBLIC_VIEWS: tuple[str, ...] = tuple(name.split("/")[1] for name in MODEL_ORDER if name.startswith("marts/"))
@@ -47,4 +53,7 @@ def build_models(con: duckdb.DuckDBPyConnection) -> list[str]:
         view = name.split("/")[1]
         con.execute(f"CREATE OR REPLACE VIEW {quote_ident(view)} AS\n{model_sql(name)}")
         built.append(view)
+    for macro in MACROS:
+        con.execute(model_sql(f"macros/{macro}"))
+        built.append(macro)
     return built

@@ -10,10 +10,12 @@ incidents as (
     select * from stg_incidents
 ),
 
-first_posts as (
-    select incident_id, min(posted_at) as first_posted_at
-    from stg_incident_updates
-    group by incident_id
+counts as (
+    select * from stg_complaint_counts
+),
+
+rule as (
+    select * from stg_spike_rule
 ),
 
 impact_rank as (
@@ -28,12 +30,12 @@ candidates as (
         spikes.started_at,
         incidents.incident_id,
         incidents.resolved_at,
-        coalesce(first_posts.first_posted_at, incidents.started_at) as acknowledged_at,
+        incidents.first_posted_at as acknowledged_at,
         row_number() over (
             partition by spikes.service_id, spikes.started_at
             order by
                 coalesce(impact_rank.impact_rank, 0) desc,
-                abs(epoch(coalesce(first_posts.first_posted_at, incidents.started_at) - spikes.started_at)),
+                abs(epoch(incidents.first_posted_at - spikes.started_at)),
                 incidents.incident_id
         ) as preference
     from spikes
@@ -41,12 +43,27 @@ candidates as (
         on incidents.service_id = spikes.service_id
         and incidents.started_at <= spikes.ended_at
         and coalesce(incidents.resolved_at, 'infinity'::timestamptz) >= spikes.started_at
-    left join first_posts using (incident_id)
     left join impact_rank on impact_rank.impact = incidents.impact
 ),
 
 best as (
     select * from candidates where preference = 1
+),
+
+back_to_baseline as (
+    -- the first bucket after the peak whose reports are back near the baseline
+    select
+        spikes.service_id,
+        spikes.started_at,
+        min(counts.bucket_start) as returned_to_baseline_at
+    from spikes
+    cross join rule
+    join counts
+        on counts.service_id = spikes.service_id
+        and counts.bucket_start > spikes.peak_at
+        and counts.baseline is not null
+        and counts.reports <= rule.back_ratio * greatest(counts.baseline, 1)
+    group by spikes.service_id, spikes.started_at
 ),
 
 final as (
@@ -61,12 +78,16 @@ final as (
         spikes.ended_at,
         best.incident_id,
         best.resolved_at,
+        back_to_baseline.returned_to_baseline_at,
+        back_to_baseline.returned_to_baseline_at - best.resolved_at as resolution_gap,
+        best.incident_id is not null as acknowledged,
         spikes.baseline_at_peak,
         spikes.buckets,
         spikes.source_ids,
         spikes.spike_rule
     from spikes
     left join best using (service_id, started_at)
+    left join back_to_baseline using (service_id, started_at)
 )
 
 select * from final

@@ -42,6 +42,13 @@ spike_events as (
     from outages
 ),
 
+spike_sources as (
+    -- the count reading that supplied each bucket, to cite
+    select service_id, bucket_start, arg_max(source_url, observed_at) as source_url, max(observed_at) as fetched_at
+    from raw_complaint_counts
+    group by service_id, bucket_start
+),
+
 spike_rows as (
     select
         spike_events.occurred_at,
@@ -57,18 +64,65 @@ spike_rows as (
         spike_events.source_ids as source_id,
         cast(null as varchar) as status,
         spike_events.outage_id as detail,
-        cast(null as varchar) as source_url,
-        cast(null as timestamptz) as fetched_at
+        spike_sources.source_url,
+        spike_sources.fetched_at
     from spike_events
     left join stg_complaint_counts as counts
         on counts.service_id = spike_events.service_id
         and counts.bucket_start = spike_events.occurred_at
+    left join spike_sources
+        on spike_sources.service_id = spike_events.service_id
+        and spike_sources.bucket_start = (
+            case when spike_events.kind = 'spike_end' then spike_events.occurred_at - interval 15 minute
+            else spike_events.occurred_at end
+        )
+),
+
+component_rows as (
+    select
+        states.changed_at as occurred_at,
+        components.service_id,
+        'component_change' as kind,
+        cast(null as varchar) as incident_id,
+        components.name || ': ' || coalesce(states.previous_state, '?') || ' → ' || states.state as title,
+        cast(null as bigint) as reports,
+        components.source_id,
+        states.state as status,
+        states.evidence as detail,
+        states.source_url,
+        cast(null as timestamptz) as fetched_at
+    from component_states as states
+    join components using (component_id)
+    where states.previous_state is not null
+),
+
+revision_rows as (
+    select
+        revisions.seen_at as occurred_at,
+        incidents.service_id,
+        'revision' as kind,
+        revisions.incident_id,
+        incidents.title || ': ' || revisions.field || ' changed' as title,
+        cast(null as bigint) as reports,
+        incidents.source_id,
+        cast(null as varchar) as status,
+        coalesce(revisions.old_value, '∅') || ' → ' || coalesce(revisions.new_value, '∅') as detail,
+        incidents.source_url,
+        revisions.seen_at as fetched_at
+    from incident_revisions as revisions
+    join incidents using (incident_id)
+    -- a new update is already an official_update row; status moves are told by the posts themselves
+    where revisions.field in ('title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated')
 ),
 
 unioned as (
     select * from official
     union all
     select * from spike_rows
+    union all
+    select * from component_rows
+    union all
+    select * from revision_rows
 ),
 
 final as (

@@ -27,9 +27,17 @@ latest as (
     select * from ranked where recency = 1
 ),
 
+first_posts as (
+    select incident_id, min(posted_at) as first_posted_at
+    from raw_update_versions
+    group by incident_id
+),
+
 summary as (
     select
         incident_id,
+        arg_max(declared_start, last_seen_at) filter (where declared_start is not null) as declared_start,
+        arg_max(declared_end, last_seen_at) filter (where declared_end is not null) as declared_end,
         arg_max(impact, impact_rank) filter (where impact is not null) as impact,
         arg_max(impact_native, impact_rank) filter (where impact is not null) as impact_native,
         min(started_at) as started_at,
@@ -59,9 +67,13 @@ final as (
         summary.first_seen_at,
         latest.last_seen_at,
         summary.source_url,
-        summary.versions
+        summary.versions,
+        coalesce(first_posts.first_posted_at, summary.started_at) as first_posted_at,
+        summary.declared_start,
+        summary.declared_end
     from latest
     join summary using (incident_id)
+    left join first_posts using (incident_id)
 )
 
 select * from final

@@ -2,6 +2,7 @@
 -- A bucket is over the line when reports >= ratio x baseline and reports >= floor_reports; a spike is a run of at
 -- least min_buckets consecutive buckets over the line. The baseline is the median of the same 15-minute slot of
 -- the day over the previous baseline_days days (at least min_history of them), unless the source supplied one.
+-- Complaints are back to baseline at the first bucket after the peak with reports <= back_ratio x baseline.
 with
 
 final as (
@@ -12,7 +13,8 @@ final as (
         2 as min_buckets,
         28 as baseline_days,
         3 as min_history,
-        interval 15 minute as bucket_width
+        interval 15 minute as bucket_width,
+        1.5 as back_ratio
 )
 
 select * from final
