@@ -14,7 +14,21 @@ ZONES = {"PST": timezone(timedelta(hours=-8)), "PDT": timezone(timedelta(hours=-
 MONTHS = {
     name: number
     for number, name in enumerate(
-        ("january february march april may june july august september october november december").split(), start=1
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
     )
 }
 _TIME = r"(\d{1,2}):(\d{2})\s*([AP]M)"
