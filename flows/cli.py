@@ -170,6 +170,70 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
         con.close()
 
 
+EXPORT_FORMATS = ("csv", "json", "parquet", "md", "html", "png", "svg")  # warehouse.exports.FORMATS
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, exists=True), default="outages.duckdb", show_default=True)
+@click.option("--outage", "outage_id", default=None, help="An outage id from the outages view (aws@2021-12-07T15:30Z).")
+@click.option(
+    "--window", nargs=2, type=IsoTime(), default=None, metavar="START END", help="From START to END (ISO 8601)."
+)
+@click.option("--service", "services", multiple=True, help="Only these service ids (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="What to write.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@click.option("--tz", type=TimeZoneName(), default="UTC", show_default=True, help="Time zone for md, html, png, svg.")
+@click.option("--title", default=None, help="Title for md, html, png, svg (default: from the outage or window).")
+def export(
+    db: str,
+    outage_id: str | None,
+    window: tuple[datetime, datetime] | None,
+    services: tuple[str, ...],
+    fmt: str,
+    out: str,
+    tz: ZoneInfo,
+    title: str | None,
+) -> None:
+    """Export one outage, or a window of time, for publication: the timeline rows with their sources.
+
+    --outage ID takes an hour before its complaints began to the latest of the spike's end, the incident's
+    resolution and the return to baseline, with every service that spiked or posted meanwhile (--service replaces
+    that list). --window START END takes every event in between, of the --service ids given or of all.
+
+    \b
+    Formats: csv, json (an array) and parquet hold the timeline rows with source_url and fetched_at (UTC);
+    md is a chronology with key numbers and sources; html is one self-contained page (chart, chronology, sources)
+    that works offline; png and svg are the chart alone.
+
+    \b
+    Example:
+        outages export --db outages.duckdb --outage aws@2021-12-07T15:30Z --format html --out aws.html
+        outages export --window 2021-12-07T15:00Z 2021-12-08T03:00Z --service aws --format csv --out aws.csv
+    """
+    from warehouse.db import connect
+    from warehouse.exports import ExportError, Selection
+    from warehouse.exports import export as write_export
+
+    if (outage_id is None) == (window is None):
+        raise click.UsageError("give either --outage ID or --window START END (one of them)")
+    con = connect(db, read_only=True)
+    try:
+        selection: str | Selection = outage_id or ""
+        if window is not None:
+            selection = Selection.window(window[0], window[1], services)
+        result = write_export(con, selection, fmt, Path(out), services=services, tz=tz, title=title)
+    except ExportError as exc:
+        click.echo(f"export error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    finally:
+        con.close()
+    chosen = result.selection
+    click.echo(
+        f"wrote {result.path} ({fmt}): {result.rows} timeline rows from {chosen.start:%Y-%m-%dT%H:%MZ} "
+        f"to {chosen.end:%Y-%m-%dT%H:%MZ}, services: {', '.join(chosen.services) or 'all'}"
+    )
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", default=None, help="The payload's source kind (default: detect it).")

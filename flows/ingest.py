@@ -6,24 +6,31 @@ Thin on purpose: each task calls one function with paths and ids (never an open 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import subprocess
 import sys
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.paths import body_store, runs_dir
+from flows.artifacts import known_outages, publish_ingest_artifacts
+from flows.locking import writer_lock
+from flows.paths import body_store, landing_root, runs_dir
 from scrapers import registry
 from scrapers.catalog import load_catalog
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
+from warehouse.db import connect
 from warehouse.load import load_landing
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_LOOKBACK = timedelta(hours=24)
 
 
 class CrawlError(RuntimeError):
@@ -37,6 +44,7 @@ class IngestResult:
     sources_failed: int
     failures: dict[str, list[str]] = field(default_factory=dict)
     rows_added: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -46,15 +54,40 @@ class IngestResult:
         return asdict(self)
 
 
-def plan_requests(sources: str | None, only: list[str] | None = None) -> list[dict[str, str]]:
-    """The URLs a catalog asks for: each source's kind says which endpoints its url starts with."""
+def plan_requests(
+    sources: str | None,
+    only: list[str] | None = None,
+    kinds: list[str] | None = None,
+    *,
+    until: datetime | None = None,
+    since: datetime | None = None,
+    last_reads: dict[str, datetime] | None = None,
+) -> list[dict[str, str]]:
+    """The sources a run reads, each with the window it reads posts in; the crawl asks each kind for its requests.
+
+    ``only`` keeps some source ids, ``kinds`` some source kinds (an unknown kind name is an error). The window ends at
+    ``until`` (the run's clock) and starts at ``since``, else at the source's last successful read, else 24 hours back.
+    """
     catalog = load_catalog(sources)
+    for kind in kinds or []:
+        registry.get(kind)  # raises, naming the known kinds
+    end = until or datetime.now(UTC)
     plan = []
     for source in catalog.sources:
         if only and source.id not in only:
             continue
-        for url in registry.get(source.kind).start_urls(source.url):
-            plan.append({"source_id": source.id, "url": url})
+        if kinds and source.kind not in kinds:
+            continue
+        start = since or (last_reads or {}).get(source.id) or end - DEFAULT_LOOKBACK
+        plan.append(
+            {
+                "source_id": source.id,
+                "kind": source.kind,
+                "url": source.url,
+                "since": start.isoformat(),
+                "until": end.isoformat(),
+            }
+        )
     return plan
 
 
@@ -98,19 +131,53 @@ def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -
 
 
 @task(cache_policy=NO_CACHE)
-def stage(run_dir: str, store: str, sources: str | None, run_id: str, started_at: datetime) -> LandingSummary:
+def stage(run_dir: str, store: str, sources: str | None, run_id: str, started_at: datetime, db: str) -> LandingSummary:
     """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
-    summary = build_landing(Path(run_dir), Path(store), load_catalog(sources), run_id, started_at)
+    summary = build_landing(Path(run_dir), Path(store), load_catalog(sources), run_id, started_at, author_salt(db))
     logger = get_run_logger()
     for source_id, reasons in summary.failed_sources.items():
         logger.warning("source %s failed: %s", source_id, "; ".join(reasons))
+    for source_id, reason in summary.skipped_sources.items():
+        logger.warning("source %s skipped: %s", source_id, reason)
     return summary
+
+
+def author_salt(db: str) -> bytes:
+    """The key for hashing post authors: OUTAGES_AUTHOR_SALT, else a random one kept beside the warehouse."""
+    configured = os.environ.get("OUTAGES_AUTHOR_SALT")
+    if configured:
+        return configured.encode("utf-8")
+    path = landing_root(db) / "author.salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def last_reads(db: str) -> dict[str, datetime]:
+    """Each source's last successful read, so a run reads posts from where the previous one stopped."""
+    if not Path(db).exists():
+        return {}
+    try:
+        con = connect(db, read_only=True)
+    except duckdb.Error:
+        return {}  # another process is writing: fall back to the default window
+    try:
+        rows = con.execute("select source_id, last_success_at from source_status where last_success_at is not null")
+        return {source_id: at for source_id, at in rows.fetchall()}
+    except duckdb.Error:
+        return {}  # a warehouse from before source_status existed
+    finally:
+        con.close()
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def load(db: str, landing: str) -> dict[str, int]:
-    """Load the run's landing files into DuckDB in one transaction and rebuild the views."""
-    return load_landing(db, Path(landing))
+    """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time."""
+    with writer_lock(db):
+        return load_landing(db, Path(landing))
 
 
 @flow(name="ingest", log_prints=True)
@@ -120,26 +187,40 @@ def ingest(
     timeout_seconds: float = 30.0,
     as_of: str | None = None,
     only: list[str] | None = None,
+    kinds: list[str] | None = None,
+    since: str | None = None,
 ) -> IngestResult:
     """Fetch every source of the catalog, keep the bodies, parse, and load them into the DuckDB file ``db``.
 
     ``sources`` is a catalog YAML (default: the built-in live catalog); ``as_of`` stamps fetches with a simulated
-    time (replays); ``only`` restricts the run to some source ids.
+    time (replays); ``only`` restricts the run to some source ids, ``kinds`` to some source kinds (the complaint
+    deployment polls ``[report_counts]`` more often than the status pages). Complaint sources read posts from
+    ``since`` (ISO 8601), else from their last successful read, else from 24 hours back.
     """
     started = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     run_dir = runs_dir(db) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    plan = plan_requests(sources, only)
+    plan = plan_requests(
+        sources,
+        only,
+        kinds,
+        until=started,
+        since=datetime.fromisoformat(since) if since else None,
+        last_reads=last_reads(db),
+    )
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
     store = body_store(db)
     crawl(str(run_dir), str(store), timeout_seconds, as_of)
-    summary = stage(str(run_dir), str(store), sources, run_id, started)
+    summary = stage(str(run_dir), str(store), sources, run_id, started, db)
+    known_before = known_outages(db)  # to tell the run's new complaint spikes in its artifacts
     added = load(db, str(run_dir / "landing"))
+    publish_ingest_artifacts(db, run_id, summary.sources_total, summary.failed_sources, added, known_before)
     return IngestResult(
         run_id=run_id,
         sources_total=summary.sources_total,
         sources_failed=summary.sources_failed,
         failures=summary.failed_sources,
         rows_added=added,
+        skipped=summary.skipped_sources,
     )

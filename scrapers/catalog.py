@@ -27,6 +27,7 @@ class Service:
     name: str
     aliases: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # phrases that name it without meaning it ("amazon rainforest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ def parse_catalog(text: str, path: str = "<catalog>") -> Catalog:
     seen_services: dict[str, int] = {}
     for raw in _entries(data, "services", path, "{id: ..., name: ...}"):
         where = f"{path}:{raw['__line__']}"
-        extra = sorted(set(raw) - {"id", "name", "aliases", "depends_on", "__line__"})
+        extra = sorted(set(raw) - {"id", "name", "aliases", "depends_on", "exclude", "__line__"})
         if extra:
             raise CatalogError(f"{where}: unknown service key(s) {', '.join(extra)}")
         service_id = _require_str(raw, "id", where)
@@ -145,6 +146,7 @@ def parse_catalog(text: str, path: str = "<catalog>") -> Catalog:
                 name=name.strip(),
                 aliases=_str_list(raw.get("aliases"), where, "aliases"),
                 depends_on=_str_list(raw.get("depends_on"), where, "depends_on"),
+                exclude=_str_list(raw.get("exclude"), where, "exclude"),
             )
         )
     for service in services:

@@ -21,7 +21,23 @@ from scrapers.records import Document, ParseError, record_to_json
 from scrapers.spider import body_path
 from scrapers.timeparse import parse_iso_utc
 
-TABLES = ("runs", "services", "fetches", "incidents", "updates", "counts", "components", "component_changes", "errors")
+TABLES = (
+    "runs",
+    "services",
+    "fetches",
+    "incidents",
+    "updates",
+    "counts",
+    "components",
+    "component_changes",
+    "posts",
+    "errors",
+)
+
+
+def hash_author(author: str, salt: bytes) -> str:
+    """An author id as a salted hash: enough to count one complaint per person, not to identify them."""
+    return hashlib.blake2b(author.encode("utf-8"), key=salt[:64], digest_size=16).hexdigest()
 
 
 @dataclass(slots=True)
@@ -29,6 +45,7 @@ class LandingSummary:
     run_id: str
     sources_total: int
     failed_sources: dict[str, list[str]] = field(default_factory=dict)  # source id -> reasons
+    skipped_sources: dict[str, str] = field(default_factory=dict)  # source id -> why it did not run (not a failure)
     rows: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -61,7 +78,9 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, started_at: datetime) -> LandingSummary:
+def build_landing(
+    run_dir: Path, store: Path, catalog: Catalog, run_id: str, started_at: datetime, salt: bytes = b""
+) -> LandingSummary:
     """Parse every fetched body of the run into ``run_dir/landing/*.jsonl``; return what failed and why."""
     fetches = list(read_jsonl(run_dir / "fetches.jsonl"))
     planned = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
@@ -75,16 +94,23 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
         else:
             errors[key] = (failed_at, [reason])
 
-    seen_urls = set()
+    seen_sources = set()
+    skipped: dict[str, str] = {}
     for fetch in fetches:
+        seen_sources.add(fetch["source_id"])
+        if "skipped" in fetch:
+            skipped[fetch["source_id"]] = fetch["skipped"]
+            continue
         fetch["run_id"] = run_id
+        fetch["meta"] = json.dumps(fetch.get("meta") or {}, sort_keys=True)
         out["fetches"].append(fetch)
-        seen_urls.add(fetch["url"])
         source = catalog.source(fetch["source_id"])
         url, fetched_at = fetch["url"], fetch["fetched_at"]
         if fetch.get("error"):
             fail(source.id, url, fetched_at, _fetch_reason(fetch))
             continue
+        if fetch.get("withheld"):
+            continue  # a response that carried a secret (an auth token): used by the crawl, never stored or parsed
         body = body_path(store, fetch["sha256"]).read_bytes()
         doc = Document(
             source_id=source.id,
@@ -92,6 +118,7 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
             body=body,
             content_type=fetch.get("content_type"),
             fetched_at=parse_iso_utc(fetched_at, what="fetched_at"),
+            meta=json.loads(fetch["meta"]),
         )
         try:
             parsed = registry.get(source.kind).parse(doc)
@@ -145,6 +172,17 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
                 source_url=url,
             )
             out["component_changes"].append(row)
+        for post in parsed.posts:
+            row = record_to_json(post)
+            row.update(
+                post_id=f"{source.id}:{post.native_id}",
+                author_hash=hash_author(post.author, salt),
+                source_id=source.id,
+                observed_at=observed,
+                source_url=url,
+            )
+            del row["author"]  # only the salted hash of an author is ever written
+            out["posts"].append(row)
         unknown: dict[str, int] = defaultdict(int)
         for count in parsed.counts:
             service_id = catalog.resolve_service(count.service)
@@ -163,13 +201,8 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
             )
 
     for entry in planned:
-        if entry["url"] not in seen_urls:
-            fail(
-                entry["source_id"],
-                entry["url"],
-                _now_iso(),
-                "no response recorded: the crawl ended before this URL",
-            )
+        if entry["source_id"] not in seen_sources:
+            fail(entry["source_id"], entry["url"], _now_iso(), "no response recorded: the crawl ended before it")
 
     for (source_id, url), (failed_at, reasons) in errors.items():
         out["errors"].append(
@@ -182,7 +215,9 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
             }
         )
 
-    summary = LandingSummary(run_id=run_id, sources_total=len({e["source_id"] for e in planned}))
+    summary = LandingSummary(
+        run_id=run_id, sources_total=len({e["source_id"] for e in planned}), skipped_sources=skipped
+    )
     for (source_id, _url), (_at, reasons) in sorted(errors.items()):
         summary.failed_sources.setdefault(source_id, []).extend(reasons)
     out["runs"].append(
@@ -195,7 +230,13 @@ def build_landing(run_dir: Path, store: Path, catalog: Catalog, run_id: str, sta
         }
     )
     out["services"].extend(
-        {"service_id": s.id, "name": s.name, "aliases": list(s.aliases), "depends_on": list(s.depends_on)}
+        {
+            "service_id": s.id,
+            "name": s.name,
+            "aliases": list(s.aliases),
+            "depends_on": list(s.depends_on),
+            "exclusions": list(s.exclude),
+        }
         for s in catalog.services
     )
     landing = run_dir / "landing"

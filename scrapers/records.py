@@ -63,6 +63,21 @@ class Document:
     body: bytes
     content_type: str | None
     fetched_at: datetime
+    # What the request that fetched it carried for its kind (page cursors, the read window, an auth step...).
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A public post by a user (Mastodon status, Hacker News item, Bluesky post, Reddit submission or comment)."""
+
+    native_id: str
+    uri: str  # the post's global identity: the same post seen on two Mastodon instances has one uri
+    url: str | None  # where a person can read it
+    posted_at: datetime
+    author: str  # the author's handle or id; the warehouse stores only a salted hash of it
+    text: str  # plain text, HTML removed
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +155,7 @@ class Parsed:
     counts: list[ComplaintCount] = field(default_factory=list)
     components: list[Component] = field(default_factory=list)
     component_changes: list[ComponentChange] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
 
     def extend(self, other: Parsed) -> None:
         self.incidents.extend(other.incidents)
@@ -147,6 +163,7 @@ class Parsed:
         self.counts.extend(other.counts)
         self.components.extend(other.components)
         self.component_changes.extend(other.component_changes)
+        self.posts.extend(other.posts)
 
     def __len__(self) -> int:
         return (
@@ -155,6 +172,7 @@ class Parsed:
             + len(self.counts)
             + len(self.components)
             + len(self.component_changes)
+            + len(self.posts)
         )
 
 

@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from scrapers.records import Document, Parsed
+
+
+class SkipSource(Exception):
+    """A source that cannot run here and now for a reason that is not a failure (e.g. no credentials set)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """One request a kind asks the crawl to make."""
+
+    url: str
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    # False for responses that carry secrets (an auth token): the body is used, never stored or parsed.
+    keep_body: bool = True
+    meta: Mapping[str, Any] = field(default_factory=dict)  # handed back to the kind as Document.meta
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """What a kind knows when it plans a source's first requests."""
+
+    source_id: str
+    url: str
+    since: datetime  # read posts from this time on (ingest --since, or the last successful read, or 24 h)
+    until: datetime  # up to this time (the run's clock)
+    env: Mapping[str, str]  # where credentials come from; never logged, stored or echoed
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +50,11 @@ class Kind:
     needs_service: bool  # whether a catalog entry of this kind must name the service it reports on
     # Whether a saved payload looks like this kind (for `outages parse FILE` without --kind); None: never guessed.
     detect: Callable[[bytes], bool] | None = None
+    # Complaint sources page and authenticate. start_requests replaces start_urls when given (it may raise
+    # SkipSource); follow returns the next requests a fetched document calls for (next page, the search after a
+    # login). Both are pure: they see only the context or document they are given.
+    start_requests: Callable[[SourceContext], list[RequestSpec]] | None = None
+    follow: Callable[[Document], list[RequestSpec]] | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -63,3 +98,10 @@ def detect(body: bytes) -> list[str]:
 def names() -> list[str]:
     _load_builtins()
     return sorted(_KINDS)
+
+
+def first_requests(kind: Kind, context: SourceContext) -> list[RequestSpec]:
+    """The requests a catalog entry starts with: the kind's own plan, or one GET per start URL."""
+    if kind.start_requests is not None:
+        return kind.start_requests(context)
+    return [RequestSpec(url=url) for url in kind.start_urls(context.url)]

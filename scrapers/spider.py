@@ -19,6 +19,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from scrapers import registry
+from scrapers.records import Document, ParseError
+from scrapers.timeparse import parse_iso_utc
+
+MAX_REQUESTS_PER_SOURCE = 500  # a runaway pager stops here; the source is recorded as failed
+
 
 def body_path(store: Path, sha256: str) -> Path:
     return store / sha256[:2] / sha256
@@ -67,24 +73,54 @@ class SourcesSpider(scrapy.Spider):
         self.plan = json.loads(Path(plan).read_text(encoding="utf-8"))
         self.as_of = as_of  # replays stamp fetches with the simulated clock
         self.timeout = float(timeout)
+        self.requests_made: dict[str, int] = {}
 
     def _now(self) -> str:
         return self.as_of or datetime.now(UTC).isoformat()
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    def _request(self, source_id: str, kind: str, spec: registry.RequestSpec) -> scrapy.Request | None:
+        made = self.requests_made.get(source_id, 0)
+        if made >= MAX_REQUESTS_PER_SOURCE:
+            return None
+        self.requests_made[source_id] = made + 1
+        return scrapy.Request(
+            spec.url,
+            method=spec.method,
+            headers=dict(spec.headers),  # headers may carry credentials: they are sent, never recorded
+            body=spec.body,
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            meta={"source_id": source_id, "kind": kind, "keep_body": spec.keep_body, "kind_meta": dict(spec.meta)},
+        )
+
+    async def start(self) -> AsyncIterator[Any]:
         for entry in self.plan:
-            yield scrapy.Request(
-                entry["url"],
-                callback=self.parse,
-                errback=self.failed,
-                dont_filter=True,
-                meta={"source_id": entry["source_id"]},
+            kind = registry.get(entry["kind"])
+            context = registry.SourceContext(
+                source_id=entry["source_id"],
+                url=entry["url"],
+                since=parse_iso_utc(entry["since"], what="plan since"),
+                until=parse_iso_utc(entry["until"], what="plan until"),
+                env=os.environ,
             )
+            try:
+                specs = registry.first_requests(kind, context)
+            except registry.SkipSource as skip:
+                yield {"source_id": entry["source_id"], "skipped": str(skip), "fetched_at": self._now()}
+                continue
+            for spec in specs:
+                request = self._request(entry["source_id"], kind.name, spec)
+                if request is not None:
+                    yield request
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         request_url = response.request.url if response.request else response.url
+        meta = response.meta
+        keep = meta.get("keep_body", True)
+        kind_meta = {**meta.get("kind_meta", {}), "http_status": response.status}
         yield {
-            "source_id": response.meta["source_id"],
+            "source_id": meta["source_id"],
             "url": request_url,
             "final_url": response.url,
             "fetched_at": self._now(),
@@ -92,24 +128,52 @@ class SourcesSpider(scrapy.Spider):
             "content_type": _header(response, "Content-Type"),
             "etag": _header(response, "ETag"),
             "last_modified": _header(response, "Last-Modified"),
-            "body": response.body,
+            "body": response.body if keep else None,
+            "withheld": not keep,
+            "meta": kind_meta,
             "error": None if response.status < 400 else f"HTTP {response.status}",
         }
+        kind = registry.get(meta["kind"])
+        if kind.follow is None or response.status >= 400:
+            return
+        doc = Document(
+            source_id=meta["source_id"],
+            url=request_url,
+            body=response.body,
+            content_type=_header(response, "Content-Type"),
+            fetched_at=parse_iso_utc(self._now(), what="fetched_at"),
+            meta=kind_meta,
+        )
+        try:
+            follow_ups = kind.follow(doc)
+        except ParseError:
+            return  # the parse stage reports this body's problem with its URL
+        for spec in follow_ups:
+            request = self._request(meta["source_id"], kind.name, spec)
+            if request is None:
+                yield self._error_item(meta["source_id"], spec.url, f"stopped after {MAX_REQUESTS_PER_SOURCE} requests")
+                return
+            yield request
 
-    def failed(self, failure: Failure) -> Any:
-        request = failure.request  # type: ignore[attr-defined]
-        yield {
-            "source_id": request.meta["source_id"],
-            "url": request.url,
-            "final_url": request.url,
+    def _error_item(self, source_id: str, url: str, error: str) -> dict[str, Any]:
+        return {
+            "source_id": source_id,
+            "url": url,
+            "final_url": url,
             "fetched_at": self._now(),
             "http_status": None,
             "content_type": None,
             "etag": None,
             "last_modified": None,
             "body": None,
-            "error": describe_failure(failure, self.timeout),
+            "withheld": False,
+            "meta": {},
+            "error": error,
         }
+
+    def failed(self, failure: Failure) -> Any:
+        request = failure.request  # type: ignore[attr-defined]
+        yield self._error_item(request.meta["source_id"], request.url, describe_failure(failure, self.timeout))
 
 
 class BodyStorePipeline:
@@ -123,6 +187,8 @@ class BodyStorePipeline:
         return cls(crawler.settings.get("OUTAGES_BODY_STORE"))
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if "skipped" in item:
+            return item
         body = item.pop("body")
         if body is None:
             item["sha256"], item["bytes"] = None, None

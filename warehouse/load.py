@@ -83,6 +83,7 @@ RAW_TABLES = (
     "raw_ingest_errors",
     "raw_component_observations",
     "raw_component_changes",
+    "raw_posts",
 )
 
 

@@ -2,13 +2,24 @@
 
 A catalog url that is the page root starts at summary.json and incidents.json; a url naming a ``.json``
 endpoint is fetched as given. Timestamps carry the page's own offset and are normalized to UTC.
+
+The history feeds (``/history.atom``, ``/history.rss``, fetched as given) are the same kind: ``parse`` reads an XML
+body, or any body from a url naming a history feed, as the history route (see :func:`parse_history`).
 """
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
-from scrapers.jsonbody import load_json
+from parsel import Selector
+
+from scrapers.jsonbody import decode_text, load_json
+from scrapers.kinds.feed import detail_text, entry_time, entry_where, feed_entries, html_to_text, is_feed, read_feed
+from scrapers.kinds.feed import raw_get as feed_field
 from scrapers.records import (
     Component,
     ComponentChange,
@@ -58,7 +69,7 @@ def component_state(value: object) -> ComponentState:
 
 
 def start_urls(url: str) -> list[str]:
-    if url.split("?")[0].endswith(".json"):
+    if url.split("?")[0].endswith(".json") or names_history_feed(url):
         return [url]
     root = url.rstrip("/")
     return [f"{root}/api/v2/summary.json", f"{root}/api/v2/incidents.json"]
@@ -135,11 +146,7 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], lis
 def _components(raw_components: Any, where: str) -> list[Component]:
     if not isinstance(raw_components, list):
         raise ParseError(f"{where}: 'components' is not a list")
-    groups = {
-        str(c.get("id")): str(c.get("name"))
-        for c in raw_components
-        if isinstance(c, dict) and c.get("group")
-    }
+    groups = {str(c.get("id")): str(c.get("name")) for c in raw_components if isinstance(c, dict) and c.get("group")}
     out = []
     for raw in raw_components:
         if not isinstance(raw, dict) or "id" not in raw or "name" not in raw:
@@ -160,6 +167,8 @@ def _components(raw_components: Any, where: str) -> list[Component]:
 
 
 def parse(doc: Document) -> Parsed:
+    if names_history_feed(doc.url) or is_feed(doc.body):
+        return parse_history(doc)
     data = load_json(doc)
     if not isinstance(data, dict):
         raise ParseError(f"{doc.url}: expected a Statuspage JSON object, got {type(data).__name__}")
@@ -188,12 +197,191 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
+# ------------------------------------------------------------------------------- history.atom / history.rss
+
+HISTORY_FEEDS = ("history.atom", "history.rss")
+_INCIDENT_LINK = re.compile(r"/incidents/([A-Za-z0-9]+)/?$")
+_LABEL = re.compile(
+    r"^(?P<month>[A-Z][a-z]{2}) (?P<day>\d{1,2}), (?P<hour>\d{1,2}):(?P<minute>\d{2}) (?P<zone>[A-Z]{2,5})$"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)
+}
+# The zone a label names (the page's own zone). Only unambiguous abbreviations: CST (US Central or China) is not.
+LABEL_ZONES: dict[str, timezone] = {
+    "UTC": UTC,
+    "GMT": UTC,
+    **{
+        name: timezone(timedelta(hours=hours))
+        for name, hours in {"EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7}.items()
+    },
+}
+# A label later than its entry's <updated> by at most this much is still read in that year (never seen in the
+# captures, where the newest label is the entry's <published> minute); anything later belongs to an earlier year.
+LABEL_SLACK = timedelta(days=1)
+# The bold word before each post. "Update" means the status did not change: the post keeps the one before it.
+HISTORY_STATUS: dict[str, UpdateStatus] = {**STATUS, "in progress": "in_progress"}
+
+
+def names_history_feed(url: str) -> bool:
+    return urlsplit(url).path.rstrip("/").endswith(HISTORY_FEEDS)
+
+
+def label_time(label: str, bound: datetime, where: str) -> datetime:
+    """A post label (``Aug 21, 00:37 UTC``: no year) as UTC, in the latest year that does not put it after ``bound``
+    (the entry's updated time) by more than LABEL_SLACK; a trail crossing New Year walks back into the old year."""
+    match = _LABEL.match(label)
+    if not match:
+        raise ParseError(f"{where}: cannot read the update time {label!r} (expected like 'Aug 21, 00:37 UTC')")
+    zone = LABEL_ZONES.get(match["zone"])
+    if zone is None:
+        raise ParseError(f"{where}: update time {label!r} names the zone {match['zone']!r}, which we cannot convert")
+    month = _MONTHS.get(match["month"])
+    if month is None:
+        raise ParseError(f"{where}: unknown month in update time {label!r}")
+    for year in range(bound.year + 1, bound.year - 5, -1):  # back to a year with 29 February, if need be
+        try:
+            local = datetime(year, month, int(match["day"]), int(match["hour"]), int(match["minute"]), tzinfo=zone)
+        except ValueError:
+            continue
+        if local.astimezone(UTC) <= bound + LABEL_SLACK:
+            return local.astimezone(UTC)
+    raise ParseError(f"{where}: update time {label!r} fits no year up to {bound.isoformat()}")
+
+
+def _history_posts(html: str, bound: datetime, where: str) -> list[tuple[datetime, str, str]]:
+    """(posted_at, bold status word, text) for each post of an entry's HTML, in document order (newest first)."""
+    posts = []
+    for small in Selector(text=f"<div>{html}</div>").xpath("//small[var[@data-var='date']]"):
+        label = small.xpath("normalize-space(.)").get() or ""
+        posted_at = label_time(label, bound, where)
+        position = len(small.xpath("preceding-sibling::small")) + 1
+        word = small.xpath("normalize-space(following-sibling::strong[1])").get() or ""
+        body = "".join(
+            small.xpath(
+                "following-sibling::strong[1]/following-sibling::node()[count(preceding-sibling::small) = $n]",
+                n=position,
+            ).getall()
+        )
+        posts.append((posted_at, word, html_to_text(body).removeprefix("-").strip()))
+    return posts
+
+
+def _history_entry(doc: Document, position: int, entry: Any) -> tuple[Incident, list[IncidentUpdate]]:
+    where = entry_where(doc, position, entry)
+    native_id = None
+    for candidate in (feed_field(entry, "link"), feed_field(entry, "id")):
+        match = _INCIDENT_LINK.search(urlsplit(str(candidate or "")).path)
+        if match:
+            native_id = match.group(1)
+            break
+    if native_id is None:
+        raise ParseError(f"{where}: no link to /incidents/<id> (not a Statuspage history entry?)")
+    where = f"{where} incident {native_id}"
+    times = [t for t in (entry_time(entry, "published", where), entry_time(entry, "updated", where)) if t]
+    if not times:
+        raise ParseError(f"{where}: entry without a published or updated date (the update times need its year)")
+    content = feed_field(entry, "content")
+    html = str(content[0].get("value") or "") if isinstance(content, list) and content else ""
+    html = html or str(feed_field(entry, "summary") or "")
+    posts = _history_posts(html, max(times), where)
+    if not posts:
+        raise ParseError(
+            f"{where}: no update labels found (expected <small>Mon <var data-var='date'>D</var>, "
+            "<var data-var='time'>HH:MM</var> UTC</small>)"
+        )
+    posts.reverse()  # oldest first; the sort below keeps that order among posts of the same minute
+    posts.sort(key=lambda post: post[0])
+    updates: list[IncidentUpdate] = []
+    status: UpdateStatus = "unknown"
+    same_minute: dict[int, int] = {}
+    for posted_at, word, body in posts:
+        named = HISTORY_STATUS.get(word.lower())
+        status = named if named is not None else (status if word.lower() == "update" else "unknown")
+        epoch = int(posted_at.timestamp())
+        same_minute[epoch] = same_minute.get(epoch, -1) + 1
+        updates.append(
+            IncidentUpdate(
+                incident_native_id=native_id,
+                native_id=f"{epoch}-{same_minute[epoch]}",
+                posted_at=posted_at,
+                created_at=None,
+                status=status,
+                status_native=word or None,
+                body=body,
+            )
+        )
+    latest = updates[-1]
+    closing = [u.posted_at for u in updates if u.status in ("resolved", "completed")]
+    closed = latest.status in ("resolved", "postmortem", "completed")
+    link = feed_field(entry, "link")
+    incident = Incident(
+        native_id=native_id,
+        title=detail_text(feed_field(entry, "title_detail"), feed_field(entry, "title")) or native_id,
+        impact=None,  # the feed states none; the warehouse keeps the highest impact any source stated
+        impact_native=None,
+        status=latest.status,
+        status_native=latest.status_native,
+        started_at=updates[0].posted_at,
+        resolved_at=(closing[-1] if closing else latest.posted_at) if closed else None,
+        url=str(link) if link else None,
+    )
+    return incident, updates
+
+
+def parse_history(doc: Document) -> Parsed:
+    """``history.atom``/``history.rss``: one incident per entry, id from its ``/incidents/<id>`` link (the JSON API's
+    id), posts from the escaped HTML trail, oldest first. The labels carry no year; see :func:`label_time`. The feed
+    gives no impact, components or created_at, so those stay empty."""
+    feed = read_feed(doc)
+    parsed = Parsed()
+    for position, entry in enumerate(feed_entries(feed)):
+        incident, updates = _history_entry(doc, position, entry)
+        if any(i.native_id == incident.native_id for i in parsed.incidents):
+            raise ParseError(f"{entry_where(doc, position, entry)}: incident {incident.native_id} appears twice")
+        parsed.incidents.append(incident)
+        parsed.updates.extend(updates)
+    return parsed
+
+
+def is_history_feed(body: bytes) -> bool:
+    """An RSS/Atom document shaped like a Statuspage history feed."""
+    if not is_feed(body):
+        return False
+    trail = b"/incidents/" in body and b"data-var" in body
+    return trail or b",2005:/history</id>" in body or b"<description>Statuspage</description>" in body
+
+
+def detect(body: bytes) -> bool:
+    """A Statuspage v2 JSON payload (a ``page`` with incidents, status or components and a ``page.time_zone`` or an
+    incident ``shortlink``; or a single ``incident`` with a shortlink), or a history feed."""
+    if is_feed(body):
+        return is_history_feed(body)
+    if body.lstrip(b"\xef\xbb\xbf\xfe\xff \t\r\n")[:1] != b"{":
+        return False
+    try:
+        data = json.loads(decode_text(body))
+    except (ParseError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    page = data.get("page")
+    if isinstance(page, dict) and {"incidents", "status", "components"} & set(data):
+        incidents = data.get("incidents")
+        with_link = isinstance(incidents, list) and any(isinstance(i, dict) and i.get("shortlink") for i in incidents)
+        return bool(page.get("time_zone")) or with_link
+    incident = data.get("incident")
+    return isinstance(incident, dict) and bool(incident.get("shortlink")) and "incident_updates" in incident
+
+
 KIND = register(
     Kind(
         name="statuspage",
-        description="Atlassian Statuspage v2 JSON (summary.json, incidents.json)",
+        description="Atlassian Statuspage v2 JSON (summary.json, incidents.json) and history.atom/history.rss",
         start_urls=start_urls,
         parse=parse,
         needs_service=True,
+        detect=detect,
     )
 )

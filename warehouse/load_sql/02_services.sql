@@ -1,5 +1,5 @@
 -- The catalog's services as of the latest load.
-INSERT OR REPLACE INTO raw_services
-SELECT service_id, name, aliases, depends_on
+INSERT OR REPLACE INTO raw_services (service_id, name, aliases, depends_on, exclusions)
+SELECT service_id, name, aliases, depends_on, exclusions
 FROM read_json($path, format = 'newline_delimited', columns = {
-    service_id: 'VARCHAR', name: 'VARCHAR', aliases: 'VARCHAR[]', depends_on: 'VARCHAR[]'});
+    service_id: 'VARCHAR', name: 'VARCHAR', aliases: 'VARCHAR[]', depends_on: 'VARCHAR[]', exclusions: 'VARCHAR[]'});

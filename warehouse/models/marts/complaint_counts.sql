@@ -1,8 +1,8 @@
--- Analyst view: reports per service and 15-minute bucket, with baseline and spike flag.
+-- Analyst view: reports per service and bucket (every source added up), with baseline and spike flag.
 with
 
 counts as (
-    select * from stg_complaint_counts
+    select * from stg_complaint_counts where source_id = '*'
 ),
 
 final as (
@@ -13,6 +13,7 @@ final as (
         baseline,
         is_spike,
         over_line,
+        baseline_quality,
         source_ids,
         rule_name as spike_rule
     from counts

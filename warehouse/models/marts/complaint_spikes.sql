@@ -2,7 +2,11 @@
 with
 
 counts as (
-    select * from stg_complaint_counts
+    select * from stg_complaint_counts where source_id = '*'
+),
+
+by_source as (
+    select * from stg_complaint_counts where source_id <> '*'
 ),
 
 rule as (
@@ -22,7 +26,7 @@ numbered as (
     where is_spike
 ),
 
-final as (
+spikes as (
     select
         service_id,
         min(bucket_start) as started_at,
@@ -35,6 +39,27 @@ final as (
         any_value(rule_name) as spike_rule
     from numbered
     group by service_id, island
+),
+
+agreement as (
+    -- the sources whose own series was over the line during the spike
+    select
+        spikes.service_id,
+        spikes.started_at,
+        string_agg(distinct by_source.source_id, ',' order by by_source.source_id) as sources_agreed
+    from spikes
+    join by_source
+        on by_source.service_id = spikes.service_id
+        and by_source.bucket_start >= spikes.started_at
+        and by_source.bucket_start < spikes.ended_at
+        and by_source.over_line
+    group by all
+),
+
+final as (
+    select spikes.*, agreement.sources_agreed
+    from spikes
+    left join agreement using (service_id, started_at)
 )
 
 select * from final

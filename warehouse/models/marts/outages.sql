@@ -11,7 +11,7 @@ incidents as (
 ),
 
 counts as (
-    select * from stg_complaint_counts
+    select * from stg_complaint_counts where source_id = '*'
 ),
 
 rule as (
@@ -84,8 +84,11 @@ final as (
         spikes.baseline_at_peak,
         spikes.buckets,
         spikes.source_ids,
-        spikes.spike_rule
+        spikes.sources_agreed,
+        spikes.spike_rule,
+        rule.rule_params as spike_rule_params
     from spikes
+    cross join rule
     left join best using (service_id, started_at)
     left join back_to_baseline using (service_id, started_at)
 )

@@ -68,7 +68,8 @@ spike_rows as (
         spike_sources.fetched_at
     from spike_events
     left join stg_complaint_counts as counts
-        on counts.service_id = spike_events.service_id
+        on counts.source_id = '*'
+        and counts.service_id = spike_events.service_id
         and counts.bucket_start = spike_events.occurred_at
     left join spike_sources
         on spike_sources.service_id = spike_events.service_id

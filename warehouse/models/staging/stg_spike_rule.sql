@@ -1,20 +1,37 @@
 -- The complaint spike rule, its parameters in one place so every figure can be reproduced.
--- A bucket is over the line when reports >= ratio x baseline and reports >= floor_reports; a spike is a run of at
--- least min_buckets consecutive buckets over the line. The baseline is the median of the same 15-minute slot of
--- the day over the previous baseline_days days (at least min_history of them), unless the source supplied one.
--- Complaints are back to baseline at the first bucket after the peak with reports <= back_ratio x baseline.
+--
+-- Buckets are bucket_minutes wide (15 by default; `SET VARIABLE bucket_minutes = 60` in a session re-buckets every
+-- view). The baseline of a bucket is the median of the same slot of the day on the same weekday over the previous
+-- weeks when at least min_history such buckets exist ('weekday'), else the median of the same slot over the
+-- previous baseline_days days when at least min_history exist ('time_of_day'), else NULL ('insufficient'). Buckets
+-- that were over the line on a first pass are left out of the baseline, so an earlier outage does not raise it.
+-- A source-supplied baseline (a Downdetector export) is used as given ('supplied').
+--
+-- A bucket is over the line when reports >= ratio x baseline, reports >= baseline + z x scale (scale = the larger
+-- of 1.4826 x MAD, the square root of the baseline — the Poisson spread — and 1), and reports >= floor_reports.
+-- A spike is a run of at least min_buckets consecutive buckets over the line. Complaints are back to baseline at the
+-- first bucket after the peak with reports <= back_ratio x baseline.
 with
 
 final as (
     select
-        'ratio3_floor10_sustain2' as rule_name,
+        'ratio3_z4_floor10_sustain2' as rule_name,
         3.0 as ratio,
+        4.0 as z,
         10 as floor_reports,
         2 as min_buckets,
         28 as baseline_days,
         3 as min_history,
-        interval 15 minute as bucket_width,
-        1.5 as back_ratio
+        1.5 as back_ratio,
+        cast(coalesce(getvariable('bucket_minutes'), 15) as integer) as bucket_minutes,
+        to_minutes(cast(coalesce(getvariable('bucket_minutes'), 15) as integer)) as bucket_width
 )
 
-select * from final
+select
+    *,
+    json_object(
+        'ratio', ratio, 'z', z, 'floor_reports', floor_reports, 'min_buckets', min_buckets,
+        'baseline_days', baseline_days, 'min_history', min_history, 'back_ratio', back_ratio,
+        'bucket_minutes', bucket_minutes
+    )::varchar as rule_params
+from final

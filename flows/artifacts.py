@@ -1,0 +1,232 @@
+"""What each ingest run leaves in Prefect: a Markdown summary of what changed and a table of the open outages.
+
+- ``ingest-summary`` (Markdown): the run's sources, the incidents first seen in this run (an incident whose first
+  sighting was a fetch of this run), the complaint spikes that appeared with it (the outage ids the warehouse holds
+  after the load that it did not hold before), and the sources that failed, with their URLs and reasons.
+- ``open-outages`` (table): every outage still open after the run: its matched incident is not resolved, or its
+  complaints have not come back to baseline (``returned_to_baseline_at`` is NULL; without that column: the spike
+  reaches the service's latest counted bucket).
+
+Publishing never fails a run: a warehouse that cannot be read, or an API that refuses the artifact, is a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+SUMMARY_KEY = "ingest-summary"
+OPEN_OUTAGES_KEY = "open-outages"
+
+
+@dataclass
+class RunChanges:
+    run_id: str
+    sources_total: int
+    sources_failed: int
+    rows_added: int
+    new_incidents: list[dict[str, Any]] = field(default_factory=list)
+    new_spikes: list[dict[str, Any]] | None = None  # None: the warehouse could not be read before the load
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    open_outages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def known_outages(db: str | Path) -> list[str] | None:
+    """The outage ids the warehouse holds now: [] for a new warehouse, None when it cannot be read."""
+    import duckdb
+
+    from warehouse.db import connect
+
+    if not Path(db).exists():
+        return []
+    try:
+        con = connect(db, read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return [row[0] for row in con.execute("select outage_id from outages").fetchall()]
+    except duckdb.Error:  # no views yet
+        return []
+    finally:
+        con.close()
+
+
+def _dicts(cursor: Any) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run_changes(
+    db: str | Path,
+    run_id: str,
+    *,
+    sources_total: int,
+    failed_sources: dict[str, list[str]],
+    rows_added: dict[str, int],
+    known_before: list[str] | None,
+) -> RunChanges:
+    """Read what the run changed from the warehouse it loaded into."""
+    from warehouse.db import connect
+    from warehouse.exports import columns_of
+
+    changes = RunChanges(
+        run_id=run_id,
+        sources_total=sources_total,
+        sources_failed=len(failed_sources),
+        rows_added=sum(n for table, n in rows_added.items() if table != "raw_fetches"),
+    )
+    con = connect(db, read_only=True)
+    try:
+        changes.new_incidents = _dicts(
+            con.execute(
+                "select incidents.service_id, incidents.incident_id, incidents.title, incidents.status, "
+                "incidents.impact, incidents.started_at from incidents where exists ("
+                "  select 1 from raw_fetches where raw_fetches.run_id = ? "
+                "  and raw_fetches.source_id = incidents.source_id "
+                "  and raw_fetches.fetched_at = incidents.first_seen_at"
+                ") order by incidents.started_at, incidents.incident_id",
+                [run_id],
+            )
+        )
+        outage_columns = columns_of(con, "outages")
+        wanted = ("outage_id", "service_id", "started_at", "acknowledged_at", "time_to_acknowledge", "peak_reports")
+        present = ", ".join(c for c in (*wanted, "incident_id", "resolved_at") if c in outage_columns)
+        if known_before is not None:
+            spikes = _dicts(con.execute(f"select {present} from outages order by started_at, outage_id"))
+            before = set(known_before)
+            changes.new_spikes = [s for s in spikes if s["outage_id"] not in before]
+        if "returned_to_baseline_at" in outage_columns:
+            still_complaining = "outages.returned_to_baseline_at is null"
+        else:
+            still_complaining = (
+                "outages.ended_at >= (select max(bucket_start) + interval 15 minute from complaint_counts "
+                "where complaint_counts.service_id = outages.service_id)"
+            )
+        unresolved = "(outages.incident_id is not null and outages.resolved_at is null)"
+        changes.open_outages = _dicts(
+            con.execute(
+                f"select {present} from outages where {unresolved} or {still_complaining} "
+                "order by started_at, outage_id"
+            )
+        )
+        errors = _dicts(
+            con.execute("select source_id, url, error from ingest_errors where run_id = ? order by all", [run_id])
+        )
+    finally:
+        con.close()
+    reported = {e["source_id"] for e in errors}
+    changes.failures = errors + [
+        {"source_id": source_id, "url": None, "error": "; ".join(reasons)}
+        for source_id, reasons in sorted(failed_sources.items())
+        if source_id not in reported
+    ]
+    return changes
+
+
+def _cell(value: Any) -> str:
+    from warehouse.timeline import fmt_interval
+
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%MZ")
+    if isinstance(value, timedelta):
+        return fmt_interval(value)
+    return str(value)
+
+
+def _md(value: Any) -> str:
+    from warehouse.timeline import _md_escape
+
+    return _md_escape(_cell(value))
+
+
+def render_summary(changes: RunChanges) -> str:
+    """The Markdown artifact: scraped text is escaped so a title cannot inject markup."""
+    ok = changes.sources_total - changes.sources_failed
+    out = [
+        f"# Ingest run {_md(changes.run_id)}",
+        "",
+        f"{ok}/{changes.sources_total} sources loaded, {changes.rows_added:,} new rows.",
+        "",
+        f"## New incidents ({len(changes.new_incidents)})",
+        "",
+    ]
+    if changes.new_incidents:
+        out += ["| service | incident | status | impact | started |", "|---|---|---|---|---|"]
+        for i in changes.new_incidents:
+            row = (i["service_id"], i["title"], i["status"], i["impact"], i["started_at"])
+            out.append("| " + " | ".join(_md(c) for c in row) + " |")
+    else:
+        out.append("None.")
+    out += ["", f"## New complaint spikes ({'?' if changes.new_spikes is None else len(changes.new_spikes)})", ""]
+    if changes.new_spikes is None:
+        out.append("Unknown: the warehouse could not be read before this run loaded.")
+    elif changes.new_spikes:
+        out += ["| outage | complaints began | first official post | peak reports |", "|---|---|---|---|"]
+        for s in changes.new_spikes:
+            cells = (s["outage_id"], s["started_at"], s.get("acknowledged_at"), s.get("peak_reports"))
+            out.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    else:
+        out.append("None.")
+    out += ["", f"## Failed sources ({len({f['source_id'] for f in changes.failures})})", ""]
+    if changes.failures:
+        for f in changes.failures:
+            where = f" ({_md(f['url'])})" if f["url"] else ""
+            out.append(f"- **{_md(f['source_id'])}**{where}: {_md(f['error'])}")
+    else:
+        out.append("None.")
+    out += ["", f"Open outages after this run: {len(changes.open_outages)} (table artifact `{OPEN_OUTAGES_KEY}`)."]
+    return "\n".join(out) + "\n"
+
+
+def open_outages_table(changes: RunChanges) -> list[dict[str, str]]:
+    return [{key: _cell(value) for key, value in outage.items()} for outage in changes.open_outages]
+
+
+def publish(changes: RunChanges) -> None:
+    """Create the two artifacts (in the current flow or task run when there is one)."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(
+        markdown=render_summary(changes),
+        key=SUMMARY_KEY,
+        description=f"What ingest run {changes.run_id} changed",
+    )
+    create_table_artifact(
+        table=open_outages_table(changes),
+        key=OPEN_OUTAGES_KEY,
+        description=f"Outages open after ingest run {changes.run_id}",
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def publish_ingest_artifacts(
+    db: str,
+    run_id: str,
+    sources_total: int,
+    failed_sources: dict[str, list[str]],
+    rows_added: dict[str, int],
+    known_before: list[str] | None,
+) -> RunChanges | None:
+    """Summarize the run and publish its artifacts; a failure here is logged, never raised."""
+    logger = get_run_logger()
+    try:
+        changes = run_changes(
+            db,
+            run_id,
+            sources_total=sources_total,
+            failed_sources=failed_sources,
+            rows_added=rows_added,
+            known_before=known_before,
+        )
+        publish(changes)
+    except Exception as exc:  # the run's data is loaded; a missing summary must not fail it
+        logger.warning("could not publish the ingest artifacts of run %s: %s", run_id, exc)
+        return None
+    return changes
