@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,10 @@ from scrapers import registry
 from scrapers.catalog import CatalogError, load_catalog
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
+
+# The tool runs offline and on schedules: Prefect's anonymous usage telemetry is off unless the user turns it on.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
 class IsoTime(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
@@ -141,6 +146,7 @@ def demo(db: str, out: str, tz: ZoneInfo) -> None:
     Example:
         outages demo --out demo-output --tz America/New_York
     """
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo prints its own progress
     from flows.demo import run_demo
 
     run_demo(Path(db), Path(out), tz=tz, echo=click.echo)

@@ -1,7 +1,8 @@
 """A loopback HTTP server that serves the replay's payloads as they stood at a simulated moment.
 
 Routes: ``/aws/data.json``, ``/<page>/api/v2/summary.json`` and ``/<page>/api/v2/incidents.json`` for each
-Statuspage page of the replay, ``/reports.csv``. Move the clock with :meth:`ReplayServer.set_clock`.
+Statuspage page of the replay, ``/slack/api/v2.0.0/current`` and ``/history``, ``/gcp/incidents.json`` and
+``/azure/feed`` (both all clear that day), ``/reports.csv``. Move the clock with :meth:`ReplayServer.set_clock`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from typing import Any
 
 import yaml
 
-from replay import DATA_DIR, counts, shd, statuspage
+from replay import DATA_DIR, counts, shd, slack, statuspage
 from replay.timefmt import utc
 
 PAGES = ("trello", "bitbucket", "jira")
+AZURE_ALL_CLEAR = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Azure Status</title>'
+    b"<link>https://azure.status.microsoft/en-us/status</link><description>Azure Status</description>"
+    b"<language>en-US</language><lastBuildDate>Tue, 07 Dec 2021 12:00:00 Z</lastBuildDate></channel></rss>"
+)
 
 
 def load_specs(data_dir: Path = DATA_DIR) -> dict[str, Any]:
@@ -26,6 +32,7 @@ def load_specs(data_dir: Path = DATA_DIR) -> dict[str, Any]:
     specs["complaints"] = yaml.safe_load((data_dir / "complaints.yaml").read_text(encoding="utf-8"))
     for page in PAGES:
         specs[page] = yaml.safe_load((data_dir / f"statuspage_{page}.yaml").read_text(encoding="utf-8"))
+    specs["slack"] = yaml.safe_load((data_dir / "slack.yaml").read_text(encoding="utf-8"))
     return specs
 
 
@@ -51,6 +58,15 @@ class ReplayServer(ThreadingHTTPServer):
         at = self.clock
         if path == "/aws/data.json":
             return 200, "application/json", json.dumps(shd.render(self.specs["aws"], at)).encode()
+        if path.startswith("/slack/api/v2.0.0/"):
+            endpoint = path.rsplit("/", 1)[1]
+            if endpoint in ("current", "history"):
+                return 200, "application/json", json.dumps(slack.render(self.specs["slack"], at, endpoint)).encode()
+        if path == "/gcp/incidents.json":
+            return 200, "application/json", b"[]"  # Google Cloud posted nothing about this event
+        if path == "/azure/feed":
+            # Azure's feed lists active items only: an empty channel is all clear
+            return 200, "application/rss+xml", AZURE_ALL_CLEAR
         if path == "/reports.csv":
             return 200, "text/csv; charset=utf-8", counts.render_csv(self.specs["complaints"], at).encode()
         parts = path.strip("/").split("/")

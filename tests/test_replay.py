@@ -123,6 +123,15 @@ def test_aws_incidents_accumulate_across_snapshots(replay_db: duckdb.DuckDBPyCon
     assert replay_db.execute("select count(*) from ingest_errors").fetchone() == (0,)
 
 
+def test_slack_incident_from_its_own_format(replay_db: duckdb.DuckDBPyConnection) -> None:
+    row = replay_db.execute(
+        "select status, impact, started_at, resolved_at from incidents where incident_id = 'slack-status:1039'"
+    ).fetchone()
+    assert row == ("resolved", "minor", utc("2021-12-07T16:42:22Z"), utc("2021-12-08T01:43:17Z"))
+    notes = replay_db.execute("select count(*) from incident_updates where incident_id = 'slack-status:1039'")
+    assert notes.fetchone() == (13,)
+
+
 def test_downstream_pages_are_in_utc_and_bitbucket_blames_aws(replay_db: duckdb.DuckDBPyConnection) -> None:
     trello = replay_db.execute(
         "select min(posted_at) from incident_updates where incident_id like 'trello-status:%'"
@@ -199,6 +208,7 @@ def test_blast_radius_lists_the_downstream_services_and_bitbucket_blames_aws(
         "trello",
         "bitbucket",
         "jira",
+        "slack",
     }
     assert radius["netflix"][0] == timedelta(minutes=15)  # complaints from 15:45Z, AWS's from 15:30Z
     assert radius["trello"][0] == utc("2021-12-07T16:19:05.769Z") - utc("2021-12-07T15:30:00Z")
