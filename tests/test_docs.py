@@ -84,3 +84,13 @@ def test_every_prefect_yaml_entrypoint_imports() -> None:
         assert params <= set(flow.parameters.properties), deployment["name"]
         for schedule in deployment.get("schedules", []):
             assert len({"cron", "interval", "rrule"} & set(schedule)) == 1
+
+
+def test_every_kind_has_its_vocabulary_documented() -> None:
+    from scrapers import registry
+
+    text = (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (\w+)", text, flags=re.M)
+    complaint_kinds = {"hackernews", "mastodon", "bluesky", "reddit", "report_counts", "downdetector"}
+    missing = [k for k in registry.names() if k not in headings and k not in complaint_kinds]
+    assert not missing, f"docs/vocabulary.md has no section for {missing}"
