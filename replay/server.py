@@ -1,8 +1,10 @@
 """A loopback HTTP server that serves the replay's payloads as they stood at a simulated moment.
 
-Routes: ``/aws/data.json``, ``/<page>/api/v2/summary.json`` and ``/<page>/api/v2/incidents.json`` for each
-Statuspage page of the replay, ``/slack/api/v2.0.0/current`` and ``/history``, ``/gcp/incidents.json`` and
-``/azure/feed`` (both all clear that day), ``/reports.csv``. Move the clock with :meth:`ReplayServer.set_clock`.
+Routes: ``/aws/data.json``; ``/<page>/api/v2/summary.json`` and ``/<page>/api/v2/incidents.json`` for each
+Statuspage page of the replay; ``/slack/api/v2.0.0/current`` and ``/history``; ``/gcp/incidents.json`` and
+``/azure/feed`` (both all clear that day); ``/reports.csv``; Mastodon hashtag timelines
+``/<instance>/api/v1/timelines/tag/outage`` for two instances; ``/hn/api/v1/search_by_date`` (Algolia).
+Move the clock with :meth:`ReplayServer.set_clock`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from replay import DATA_DIR, counts, shd, slack, statuspage
+from replay import DATA_DIR, counts, posts, shd, slack, statuspage
 from replay.timefmt import utc
 
 PAGES = ("trello", "bitbucket", "jira")
@@ -33,6 +35,7 @@ def load_specs(data_dir: Path = DATA_DIR) -> dict[str, Any]:
     for page in PAGES:
         specs[page] = yaml.safe_load((data_dir / f"statuspage_{page}.yaml").read_text(encoding="utf-8"))
     specs["slack"] = yaml.safe_load((data_dir / "slack.yaml").read_text(encoding="utf-8"))
+    specs["posts"] = yaml.safe_load((data_dir / "posts.yaml").read_text(encoding="utf-8"))
     return specs
 
 
@@ -42,6 +45,7 @@ class ReplayServer(ThreadingHTTPServer):
     def __init__(self, specs: dict[str, Any] | None = None, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.specs = specs or load_specs()
+        self.posts = posts.generate(self.specs["posts"], self.specs["complaints"])
         self.clock = utc("2021-12-07T12:00:00Z")
         self.requests_seen: list[str] = []
         self._thread: threading.Thread | None = None
@@ -53,9 +57,19 @@ class ReplayServer(ThreadingHTTPServer):
     def set_clock(self, at: datetime | str) -> None:
         self.clock = utc(at)
 
-    def payload(self, path: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for a path at the current clock."""
+    def payload(self, path: str, query: str = "") -> tuple[int, str, bytes]:
+        """(status, content type, body) for a path (and query string) at the current clock."""
         at = self.clock
+        for instance in posts.INSTANCES:
+            if path == f"/{instance}/api/v1/timelines/tag/outage":
+                page = posts.mastodon_page(self.posts, instance, at, query)
+                return 200, "application/json; charset=utf-8", json.dumps(page).encode()
+        if path == "/hn/api/v1/search_by_date":
+            return (
+                200,
+                "application/json; charset=utf-8",
+                json.dumps(posts.hackernews_search(self.posts, at, query)).encode(),
+            )
         if path == "/aws/data.json":
             return 200, "application/json", json.dumps(shd.render(self.specs["aws"], at)).encode()
         if path.startswith("/slack/api/v2.0.0/"):
@@ -91,9 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: ReplayServer
 
     def do_GET(self) -> None:
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         self.server.requests_seen.append(path)
-        status, content_type, body = self.server.payload(path)
+        status, content_type, body = self.server.payload(path, query)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -240,3 +240,36 @@ def test_timeline_has_component_changes_and_revisions(replay_db: duckdb.DuckDBPy
     assert any(kind == "revision" and "title changed" in title for _, kind, title in rows)
     uncited = replay_db.execute("select count(*) from timeline where source_url is null").fetchone()
     assert uncited == (0,)
+
+
+def test_posts_from_two_instances_count_once_and_agree_with_the_counts(replay_db: duckdb.DuckDBPyConnection) -> None:
+    seen_twice = replay_db.execute(
+        "select count(*) from raw_fetches f where f.source_id in ('mastodon-social', 'hachyderm')"
+    ).fetchone()
+    assert seen_twice is not None and seen_twice[0] > 2
+    per_uri = replay_db.execute("select count(*) = count(distinct uri) from complaints where service_id = 'aws'")
+    assert per_uri.fetchone() == (True,)
+    agreed = replay_db.execute("select sources_agreed from outages where service_id = 'aws'").fetchone()
+    assert agreed is not None and {"reports", "mastodon-social", "hachyderm"} <= set(agreed[0].split(","))
+    by_source = replay_db.execute(
+        "select source_id, sum(reports) from complaint_counts_by_source where service_id = 'aws' group by 1"
+    ).fetchall()
+    assert {s for s, _ in by_source} >= {"reports", "mastodon-social", "hachyderm", "hackernews"}
+
+
+def test_the_complaint_rules_on_the_replayed_posts(replay_db: duckdb.DuckDBPyConnection) -> None:
+    rainforest = replay_db.execute(
+        "select count(*) from complaints where service_id = 'amazon' and text ilike '%amazon rainforest%'"
+    ).fetchone()
+    assert rainforest == (0,)  # named, but excluded by the catalog's `exclude`
+    languages = replay_db.execute(
+        "select count(distinct lang) from complaints where counted and lang <> 'en'"
+    ).fetchone()
+    assert languages is not None and languages[0] >= 4  # es, pt, fr, de, ja complaints count too
+    repeats = replay_db.execute(
+        "select count(*) from complaints where is_complaint and not counted"
+    ).fetchone()
+    assert repeats is not None and repeats[0] > 0  # a second complaint by one author within the hour
+    chatter = replay_db.execute("select count(*) from complaints where not is_complaint").fetchone()
+    assert chatter is not None and chatter[0] > 0
+    assert replay_db.execute("select count(*) from complaints where counted and not is_complaint").fetchone() == (0,)
