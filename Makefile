@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format typecheck check clean
+.PHONY: help setup demo test lint format typecheck check clean bench reliability
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,7 +24,14 @@ demo: $(STAMP) ## Replay 7 December 2021 through the real pipeline and print the
 	$(BIN)/outages demo
 
 test: $(STAMP) ## Run the test suite (offline: loopback servers, real DuckDB files, real Prefect flows)
+	@# the HTML export is opened in Debian's chromium: installed here when missing and we are root (CI is)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is not installed: the browser test of the HTML export will be skipped"
 	$(BIN)/pytest
+
+reliability: $(STAMP) ## Faults, fuzzing (big budget), 30+ crash kill points, concurrency, security: prints a table
+	$(BIN)/python -m tests.reliability_report
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -38,6 +45,9 @@ typecheck: $(STAMP) ## mypy (strict on the warehouse and the parsers)
 	$(BIN)/mypy
 
 check: lint typecheck test ## Everything CI runs
+
+bench: $(STAMP) ## Benchmarks (poll, load, query) against baselines; ~10 min; BENCH_ARGS="--sources 500" scales down
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, demo output and caches
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

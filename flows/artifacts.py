@@ -1,8 +1,9 @@
 """What each ingest run leaves in Prefect: a Markdown summary of what changed and a table of the open outages.
 
 - ``ingest-summary`` (Markdown): the run's sources, the incidents first seen in this run (an incident whose first
-  sighting was a fetch of this run), the complaint spikes that appeared with it (the outage ids the warehouse holds
-  after the load that it did not hold before), and the sources that failed, with their URLs and reasons.
+  sighting was a fetch of this run), the complaint spikes that appeared with it, and the sources that failed, with
+  their URLs and reasons. Each run records the outage ids the warehouse held after it in its run folder
+  (``<db>.landing/runs/<run id>/outages.json``); a spike is new when the previous recorded run did not hold it.
 - ``open-outages`` (table): every outage still open after the run: its matched incident is not resolved, or its
   complaints have not come back to baseline (``returned_to_baseline_at`` is NULL; without that column: the spike
   reaches the service's latest counted bucket).
@@ -12,6 +13,7 @@ Publishing never fails a run: a warehouse that cannot be read, or an API that re
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,34 +33,27 @@ class RunChanges:
     sources_failed: int
     rows_added: int
     new_incidents: list[dict[str, Any]] = field(default_factory=list)
-    new_spikes: list[dict[str, Any]] | None = None  # None: the warehouse could not be read before the load
+    new_spikes: list[dict[str, Any]] | None = None  # None: unknown (no earlier run recorded its outages)
     failures: list[dict[str, Any]] = field(default_factory=list)
     open_outages: list[dict[str, Any]] = field(default_factory=list)
-
-
-def known_outages(db: str | Path) -> list[str] | None:
-    """The outage ids the warehouse holds now: [] for a new warehouse, None when it cannot be read."""
-    import duckdb
-
-    from warehouse.db import connect
-
-    if not Path(db).exists():
-        return []
-    try:
-        con = connect(db, read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return [row[0] for row in con.execute("select outage_id from outages").fetchall()]
-    except duckdb.Error:  # no views yet
-        return []
-    finally:
-        con.close()
 
 
 def _dicts(cursor: Any) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def previous_outage_ids(db: str | Path, run_id: str) -> list[str] | None:
+    """The outage ids the latest earlier run recorded (run ids begin with their UTC start, so they sort)."""
+    from flows.paths import runs_dir
+
+    earlier = sorted(
+        (d for d in runs_dir(db).glob("*/outages.json") if d.parent.name < run_id), key=lambda d: d.parent.name
+    )
+    if not earlier:
+        return None
+    ids = json.loads(earlier[-1].read_text(encoding="utf-8"))
+    return [str(i) for i in ids]
 
 
 def run_changes(
@@ -68,11 +63,11 @@ def run_changes(
     sources_total: int,
     failed_sources: dict[str, list[str]],
     rows_added: dict[str, int],
-    known_before: list[str] | None,
 ) -> RunChanges:
-    """Read what the run changed from the warehouse it loaded into."""
+    """Read what the run changed from the warehouse it loaded into, and record its outage ids for the next run."""
+    from flows.paths import runs_dir
     from warehouse.db import connect
-    from warehouse.exports import columns_of
+    from warehouse.exports import columns_of, read_outages
 
     changes = RunChanges(
         run_id=run_id,
@@ -93,32 +88,38 @@ def run_changes(
                 [run_id],
             )
         )
-        outage_columns = columns_of(con, "outages")
-        wanted = ("outage_id", "service_id", "started_at", "acknowledged_at", "time_to_acknowledge", "peak_reports")
-        present = ", ".join(c for c in (*wanted, "incident_id", "resolved_at") if c in outage_columns)
-        if known_before is not None:
-            spikes = _dicts(con.execute(f"select {present} from outages order by started_at, outage_id"))
-            before = set(known_before)
-            changes.new_spikes = [s for s in spikes if s["outage_id"] not in before]
-        if "returned_to_baseline_at" in outage_columns:
-            still_complaining = "outages.returned_to_baseline_at is null"
+        runs = con.execute("select count(*) from raw_ingest_runs where run_id <> ?", [run_id]).fetchone()
+        outages = read_outages(con)
+        if "returned_to_baseline_at" in columns_of(con, "outages"):
+            complaining = {o["outage_id"] for o in outages if o["returned_to_baseline_at"] is None}
         else:
-            still_complaining = (
-                "outages.ended_at >= (select max(bucket_start) + interval 15 minute from complaint_counts "
-                "where complaint_counts.service_id = outages.service_id)"
-            )
-        unresolved = "(outages.incident_id is not null and outages.resolved_at is null)"
-        changes.open_outages = _dicts(
-            con.execute(
-                f"select {present} from outages where {unresolved} or {still_complaining} "
-                "order by started_at, outage_id"
-            )
-        )
+            complaining = {
+                row[0]
+                for row in con.execute(
+                    "select outage_id from outages where ended_at >= (select max(bucket_start) + interval 15 minute "
+                    "from complaint_counts where complaint_counts.service_id = outages.service_id)"
+                ).fetchall()
+            }
         errors = _dicts(
             con.execute("select source_id, url, error from ingest_errors where run_id = ? order by all", [run_id])
         )
     finally:
         con.close()
+    shown = ("outage_id", "service_id", "started_at", "acknowledged_at", "time_to_acknowledge", "peak_reports")
+    summary = [{k: o.get(k) for k in (*shown, "incident_id", "resolved_at")} for o in outages]
+    before = previous_outage_ids(db, run_id)
+    if before is None and runs == (0,):
+        before = []  # the warehouse's first run: every spike is new
+    if before is not None:
+        changes.new_spikes = [o for o in summary if o["outage_id"] not in set(before)]
+    changes.open_outages = [
+        o
+        for o in summary
+        if (o["incident_id"] is not None and o["resolved_at"] is None) or o["outage_id"] in complaining
+    ]
+    record = runs_dir(db) / run_id / "outages.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(sorted(o["outage_id"] for o in outages)), encoding="utf-8")
     reported = {e["source_id"] for e in errors}
     changes.failures = errors + [
         {"source_id": source_id, "url": None, "error": "; ".join(reasons)}
@@ -166,7 +167,7 @@ def render_summary(changes: RunChanges) -> str:
         out.append("None.")
     out += ["", f"## New complaint spikes ({'?' if changes.new_spikes is None else len(changes.new_spikes)})", ""]
     if changes.new_spikes is None:
-        out.append("Unknown: the warehouse could not be read before this run loaded.")
+        out.append("Unknown: no earlier run recorded the outages it saw.")
     elif changes.new_spikes:
         out += ["| outage | complaints began | first official post | peak reports |", "|---|---|---|---|"]
         for s in changes.new_spikes:
@@ -212,7 +213,6 @@ def publish_ingest_artifacts(
     sources_total: int,
     failed_sources: dict[str, list[str]],
     rows_added: dict[str, int],
-    known_before: list[str] | None,
 ) -> RunChanges | None:
     """Summarize the run and publish its artifacts; a failure here is logged, never raised."""
     logger = get_run_logger()
@@ -223,7 +223,6 @@ def publish_ingest_artifacts(
             sources_total=sources_total,
             failed_sources=failed_sources,
             rows_added=rows_added,
-            known_before=known_before,
         )
         publish(changes)
     except Exception as exc:  # the run's data is loaded; a missing summary must not fail it

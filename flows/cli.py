@@ -58,6 +58,7 @@ def main() -> None:
         outages demo
         outages ingest --sources my-sources.yaml --db outages.duckdb
         outages timeline --db outages.duckdb --service aws --tz America/New_York
+        outages export --db outages.duckdb --outage aws@2021-12-07T15:30Z --format html --out aws.html
     """
 
 
@@ -85,7 +86,20 @@ def main() -> None:
 )
 @click.option("--only", multiple=True, help="Fetch only these source ids (repeatable).")
 @click.option("--as-of", type=IsoTime(), default=None, help="Stamp fetches with this time (replays).")
-def ingest(sources: str | None, db: str, timeout_seconds: float, only: tuple[str, ...], as_of: datetime | None) -> None:
+@click.option(
+    "--since",
+    type=IsoTime(),
+    default=None,
+    help="Read complaint posts from this time (default: each source's last successful read, or 24 hours back).",
+)
+def ingest(
+    sources: str | None,
+    db: str,
+    timeout_seconds: float,
+    only: tuple[str, ...],
+    as_of: datetime | None,
+    since: datetime | None,
+) -> None:
     """Fetch every source of a catalog once and load it into DuckDB.
 
     Exit status: 0 when every source loaded, 1 when some failed (the rest are loaded and the failures are in the
@@ -94,6 +108,7 @@ def ingest(sources: str | None, db: str, timeout_seconds: float, only: tuple[str
     \b
     Example:
         outages ingest --sources sources.yaml --db outages.duckdb
+        outages ingest --only mastodon-social --since 2021-12-07T15:00Z
     """
     try:
         catalog = load_catalog(sources)
@@ -112,11 +127,14 @@ def ingest(sources: str | None, db: str, timeout_seconds: float, only: tuple[str
         timeout_seconds=timeout_seconds,
         as_of=as_of.isoformat() if as_of else None,
         only=list(only) or None,
+        since=since.isoformat() if since else None,
     )
     ok = result.sources_total - result.sources_failed
     click.echo(f"run {result.run_id}: {ok}/{result.sources_total} sources loaded into {db}")
     for source_id, reasons in sorted(result.failures.items()):
         click.echo(f"  failed: {source_id}: {'; '.join(reasons)}", err=True)
+    for source_id, reason in sorted(result.skipped.items()):
+        click.echo(f"  skipped: {source_id}: {reason}", err=True)
     sys.exit(result.exit_code)
 
 

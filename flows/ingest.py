@@ -5,11 +5,13 @@ Thin on purpose: each task calls one function with paths and ids (never an open 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,12 +22,13 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.artifacts import known_outages, publish_ingest_artifacts
+from flows.artifacts import publish_ingest_artifacts
 from flows.locking import writer_lock
 from flows.paths import body_store, landing_root, runs_dir
 from scrapers import registry
 from scrapers.catalog import load_catalog
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
+from warehouse.crashpoints import crash_point
 from warehouse.db import connect
 from warehouse.load import load_landing
 
@@ -148,11 +151,22 @@ def author_salt(db: str) -> bytes:
     if configured:
         return configured.encode("utf-8")
     path = landing_root(db) / "author.salt"
-    if not path.exists():
+    if not path.exists() or path.stat().st_size == 0:  # an empty file: a crash between create and write
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
+        # Written whole under a temporary name, then linked into place: a crash never leaves an empty salt (which
+        # would hash authors unkeyed), and of two processes creating it at once the first link wins.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".author.salt-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            if path.exists() and path.stat().st_size == 0:
+                path.unlink()
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     return path.read_bytes()
 
 
@@ -210,12 +224,15 @@ def ingest(
         last_reads=last_reads(db),
     )
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
+    crash_point("ingest:planned")  # inert unless a crash-safety test names it (warehouse/crashpoints.py)
     store = body_store(db)
     crawl(str(run_dir), str(store), timeout_seconds, as_of)
+    crash_point("ingest:crawled")
     summary = stage(str(run_dir), str(store), sources, run_id, started, db)
-    known_before = known_outages(db)  # to tell the run's new complaint spikes in its artifacts
+    crash_point("ingest:staged")
     added = load(db, str(run_dir / "landing"))
-    publish_ingest_artifacts(db, run_id, summary.sources_total, summary.failed_sources, added, known_before)
+    crash_point("ingest:loaded")
+    publish_ingest_artifacts(db, run_id, summary.sources_total, summary.failed_sources, added)
     return IngestResult(
         run_id=run_id,
         sources_total=summary.sources_total,

@@ -11,7 +11,11 @@ Two layers, always taken in the same order (so two holders can never deadlock):
    its own, so a limit there would not be shared), the test harness, and ad-hoc runs of the CLI.
 
 The kernel drops a ``flock`` when its holder dies, and the Prefect slot is a lease that expires when its holder stops
-renewing it, so a crashed writer never wedges the warehouse.
+renewing it, so a crashed writer never wedges the warehouse. Prefect's default lease is 300 s, so a writer killed
+mid-load (SIGKILL, OOM) used to stall every later ingest for five minutes (found by tests/test_crash_safety.py); the
+lease is now :data:`WRITER_LEASE_SECONDS`, the shortest the server accepts (renewed every 45 s while held), so the stall
+is at most a minute plus one pass of the server's lease repossessor (15 s by default). Without a server (the CLI's
+ephemeral one dies with the process) there is no stall at all.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import IO
 
 WRITER_LIMIT = "outages-duckdb-writer"
 DEFAULT_TIMEOUT_SECONDS = 900.0
+WRITER_LEASE_SECONDS = 60.0  # Prefect refuses leases shorter than 60 s
 
 
 class WriterLockTimeout(TimeoutError):
@@ -106,6 +111,14 @@ def writer_lock(db: str | Path, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECO
             from prefect.concurrency.sync import concurrency
 
             ensure_writer_limit()
-            stack.enter_context(concurrency(WRITER_LIMIT, occupy=1, strict=True, timeout_seconds=timeout_seconds))
+            stack.enter_context(
+                concurrency(
+                    WRITER_LIMIT,
+                    occupy=1,
+                    strict=True,
+                    timeout_seconds=timeout_seconds,
+                    lease_duration=WRITER_LEASE_SECONDS,
+                )
+            )
         stack.enter_context(file_lock(lock_path(db), timeout_seconds=timeout_seconds))
         yield

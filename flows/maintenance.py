@@ -19,6 +19,7 @@ Both write (or read a consistent snapshot of) the DuckDB file, so both hold the 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tarfile
 from datetime import UTC, datetime, timedelta
@@ -165,6 +166,8 @@ def archive_runs(db: str, target: str, loaded: list[str], keep_days: int, now: d
     missing = {name for name, size in expected.items() if found.get(name) != size}
     if missing:
         raise RuntimeError(f"{archive} lacks {len(missing)} file(s) (e.g. {sorted(missing)[0]}); nothing was deleted")
+    with archive.open("rb") as handle:
+        os.fsync(handle.fileno())  # on disk before anything it holds is deleted
     for run in chosen:
         shutil.rmtree(run)
     logger.info("archived and removed %d run folder(s) into %s", len(chosen), archive)

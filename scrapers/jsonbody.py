@@ -17,7 +17,20 @@ def decode_text(body: bytes) -> str:
         (codecs.BOM_UTF16_LE, "utf-16"),
     ):
         if body.startswith(bom):
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"body is not valid {encoding} text (byte {exc.start})") from exc
+    if len(body) >= 2 and (body[0] == 0) != (body[1] == 0):
+        # UTF-16 without a byte-order mark (RFC 4627 §3): the text starts with an ASCII character, so one of the
+        # first two bytes is NUL; which one tells the byte order. UTF-8 text never starts with a NUL.
+        encoding = "utf-16-be" if body[0] == 0 else "utf-16-le"
+        try:
             return body.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ParseError(
+                f"body looks like {encoding} without a byte-order mark, but is not (byte {exc.start})"
+            ) from exc
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:

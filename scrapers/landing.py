@@ -17,6 +17,7 @@ from typing import Any
 
 from scrapers import registry
 from scrapers.catalog import Catalog
+from scrapers.plausibility import describe_dropped, drop_implausible
 from scrapers.records import Document, ParseError, record_to_json
 from scrapers.spider import body_path
 from scrapers.timeparse import parse_iso_utc
@@ -107,7 +108,7 @@ def build_landing(
         source = catalog.source(fetch["source_id"])
         url, fetched_at = fetch["url"], fetch["fetched_at"]
         if fetch.get("error"):
-            fail(source.id, url, fetched_at, _fetch_reason(fetch))
+            fail(source.id, url, fetched_at, _fetch_reason(fetch) + _error_body_reason(store, source.kind, fetch))
             continue
         if fetch.get("withheld"):
             continue  # a response that carried a secret (an auth token): used by the crawl, never stored or parsed
@@ -125,6 +126,9 @@ def build_landing(
         except ParseError as exc:
             fail(source.id, url, fetched_at, f"parse error ({source.kind}): {exc}")
             continue
+        implausible = drop_implausible(parsed, doc.fetched_at)
+        if implausible:
+            fail(source.id, url, fetched_at, describe_dropped(implausible))
         observed = doc.fetched_at.isoformat()
         for incident in parsed.incidents:
             row = record_to_json(incident)
@@ -185,7 +189,8 @@ def build_landing(
             out["posts"].append(row)
         unknown: dict[str, int] = defaultdict(int)
         for count in parsed.counts:
-            service_id = catalog.resolve_service(count.service)
+            # a count source bound to one service (Downdetector) may name it by its own slug
+            service_id = catalog.resolve_service(count.service) or source.service
             if service_id is None:
                 unknown[count.service] += 1
                 continue
@@ -246,11 +251,36 @@ def build_landing(
     return summary
 
 
+def _error_body_reason(store: Path, kind: str, fetch: dict[str, Any]) -> str:
+    """What the error body itself says, when the kind can read it (Mastodon: "hashtag timelines are disabled")."""
+    if not fetch.get("sha256"):
+        return ""
+    path = body_path(store, fetch["sha256"])
+    if not path.exists():
+        return ""
+    doc = Document(
+        source_id=fetch["source_id"],
+        url=fetch["url"],
+        body=path.read_bytes(),
+        content_type=fetch.get("content_type"),
+        fetched_at=parse_iso_utc(fetch["fetched_at"], what="fetched_at"),
+        meta=json.loads(fetch.get("meta") or "{}"),
+    )
+    try:
+        registry.get(kind).parse(doc)
+    except ParseError as exc:
+        return f": {exc}"
+    return ""
+
+
 def _fetch_reason(fetch: dict[str, Any]) -> str:
     status = fetch.get("http_status")
+    error = str(fetch.get("error") or "")
     if status is not None:
-        return f"HTTP {status} from the server"
-    return str(fetch.get("error"))
+        # "HTTP 503" → "HTTP 503 from the server"; a longer error (a refused redirect, why no retry) is kept whole
+        detail = error.removeprefix(f"HTTP {status}").lstrip(":; ")
+        return f"HTTP {status} from the server" + (f"; {detail}" if detail else "")
+    return error
 
 
 def _now_iso() -> str:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 USER_AGENT = "outages/0.1 (status-page and complaint monitor; +https://github.com/outages/outages)"
+
+
+def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment (how tests shrink caps and waits), else the default."""
+    value = os.environ.get(name, "").strip()
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        return default
+    return number if number > 0 else default
 
 
 def crawl_settings(*, timeout_seconds: float, log_file: str | None) -> dict[str, Any]:
@@ -17,11 +28,22 @@ def crawl_settings(*, timeout_seconds: float, log_file: str | None) -> dict[str,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
         "DOWNLOAD_DELAY": 0,
         "DOWNLOAD_TIMEOUT": timeout_seconds,
-        "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+        # A body over the cap is dropped and recorded as an error naming the cap (tests lower it through the env).
+        "DOWNLOAD_MAXSIZE": int(_env_number("OUTAGES_DOWNLOAD_MAXSIZE", 32 * 1024 * 1024)),
         "DOWNLOAD_WARNSIZE": 8 * 1024 * 1024,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        # Retries wait: Retry-After up to the cap (longer: not retried), else backoff * 2^n (scrapers/middlewares.py).
+        "OUTAGES_RETRY_AFTER_CAP": _env_number("OUTAGES_RETRY_AFTER_CAP", 60.0),
+        "OUTAGES_RETRY_BACKOFF": _env_number("OUTAGES_RETRY_BACKOFF", 1.0),
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapers.middlewares.HttpOnlyMiddleware": 40,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "scrapers.middlewares.RobotsTxtMiddleware": 100,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scrapers.middlewares.PatientRetryMiddleware": 550,
+        },
         # Every status reaches the callback so a 404 or 500 is recorded with its body, not silently dropped.
         "HTTPERROR_ALLOW_ALL": True,
         # No HTTP cache: a cached copy must never stand in for a page that could not be fetched.

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -43,26 +44,61 @@ def store_body(store: Path, body: bytes) -> str:
     return digest
 
 
-def describe_failure(failure: Failure, timeout: float) -> str:
+def describe_failure(failure: Failure, timeout: float, maxsize: int = 0) -> str:
     """A reason a person can act on, for a download that produced no response."""
     name = type(failure.value).__name__
     message = failure.getErrorMessage()
+    request = getattr(failure, "request", None)
+    meta = request.meta if request is not None else {}
+    tries = int(meta.get("retry_times", 0)) + 1
+    tried = f"tried {tries} time{'s' if tries > 1 else ''}"
+    note = f"; {meta['retry_note']}" if meta.get("retry_note") else ""
     if "Timeout" in name or "TimedOut" in name:
-        return f"timed out after {timeout:g}s (tried 3 times)"
+        return f"timed out after {timeout:g}s ({tried}){note}"
     if "ConnectionRefused" in name:
-        return "connection refused (tried 3 times)"
-    if "DNSLookup" in name:
+        return f"connection refused ({tried}){note}"
+    if "DNSLookup" in name or "CannotResolveHost" in name:
         return "DNS lookup failed: the host name does not resolve"
-    if "ResponseDataLoss" in name or "ConnectionLost" in name or "ConnectionDone" in name or "PartialDownload" in name:
-        return f"connection closed before the response was complete ({name})"
+    if "Cancelled" in name and ("max size" in message or not message):
+        return f"body larger than the download size cap ({maxsize} bytes): not kept"
+    if "DataLoss" in name or "ConnectionLost" in name or "ConnectionDone" in name or "PartialDownload" in name:
+        return f"connection closed before the response was complete ({name}; {tried}){note}"
+    if "DownloadFailed" in name and ("ConnectionLost" in message or "ConnectionDone" in message):
+        lost = "ConnectionLost" if "ConnectionLost" in message else "ConnectionDone"
+        return f"connection closed or reset before the response was complete ({lost}; {tried}){note}"
     if name == "IgnoreRequest":
+        if "max redirections" in message:
+            return f"redirect loop: gave up after {meta.get('redirect_times', 0) or 'too many'} redirects"
+        message = message[:1].lower() + message[1:]
         return f"not fetched: {message or 'forbidden by robots.txt'}"
     return f"{name}: {message}"
+
+
+def redirect_error(response: Response) -> str:
+    """Why a 3xx response reached the spider instead of being followed (Scrapy follows only http(s) targets)."""
+    location = _header(response, "Location")
+    if not location:
+        return f"HTTP {response.status} without a Location to follow"
+    target = urlsplit(urljoin(response.url, location))
+    scheme = target.scheme.lower()
+    if scheme not in ("http", "https"):
+        return f"HTTP {response.status}: redirect to {scheme}:// refused (only http and https are followed)"
+    return f"HTTP {response.status}: redirect to {target.hostname}{target.path[:100]} not followed"
 
 
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _response_error(response: Response) -> str | None:
+    """None for a usable response; else the error its fetch record carries (with why it was not retried, if so)."""
+    if response.status < 300:
+        return None
+    if response.status < 400:
+        return redirect_error(response)
+    note = response.meta.get("retry_note")
+    return f"HTTP {response.status}" + (f"; {note}" if note else "")
 
 
 class SourcesSpider(scrapy.Spider):
@@ -131,10 +167,10 @@ class SourcesSpider(scrapy.Spider):
             "body": response.body if keep else None,
             "withheld": not keep,
             "meta": kind_meta,
-            "error": None if response.status < 400 else f"HTTP {response.status}",
+            "error": _response_error(response),
         }
         kind = registry.get(meta["kind"])
-        if kind.follow is None or response.status >= 400:
+        if kind.follow is None or response.status >= 300:
             return
         doc = Document(
             source_id=meta["source_id"],
@@ -173,7 +209,9 @@ class SourcesSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> Any:
         request = failure.request  # type: ignore[attr-defined]
-        yield self._error_item(request.meta["source_id"], request.url, describe_failure(failure, self.timeout))
+        maxsize = self.crawler.settings.getint("DOWNLOAD_MAXSIZE") if hasattr(self, "crawler") else 0
+        reason = describe_failure(failure, self.timeout, maxsize)
+        yield self._error_item(request.meta["source_id"], request.url, reason)
 
 
 class BodyStorePipeline:

@@ -266,9 +266,7 @@ def test_the_complaint_rules_on_the_replayed_posts(replay_db: duckdb.DuckDBPyCon
         "select count(distinct lang) from complaints where counted and lang <> 'en'"
     ).fetchone()
     assert languages is not None and languages[0] >= 4  # es, pt, fr, de, ja complaints count too
-    repeats = replay_db.execute(
-        "select count(*) from complaints where is_complaint and not counted"
-    ).fetchone()
+    repeats = replay_db.execute("select count(*) from complaints where is_complaint and not counted").fetchone()
     assert repeats is not None and repeats[0] > 0  # a second complaint by one author within the hour
     chatter = replay_db.execute("select count(*) from complaints where not is_complaint").fetchone()
     assert chatter is not None and chatter[0] > 0

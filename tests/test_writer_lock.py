@@ -7,6 +7,7 @@ to log when it starts and ends, and to hold the warehouse one second longer so t
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -271,3 +272,87 @@ def test_maintenance_flows_rebuild_and_back_up_without_losing_anything(
     time.sleep(1.1)  # the backup folder is named to the second
     second = backup(db=str(db), keep_days=0)
     assert second["archived_bodies"] == 0 and second["archived_runs"] == 0  # nothing new to keep
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_deployment_runs_on_two_process_workers_at_once(tmp_path: Path, loopback: LoopbackServer) -> None:
+    """The scheduled path: a deployment of the ingest flow, two process workers on one pool, four runs at once."""
+    from prefect import Flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.deployments import run_deployment
+
+    serve_good(loopback)
+    catalog = write_catalog(tmp_path, loopback)
+    db = tmp_path / "w.duckdb"
+    pool = f"outages-test-{tmp_path.name[-12:]}-{os.getpid()}"
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    deployment = Flow.from_source(source=str(ROOT), entrypoint="flows/ingest.py:ingest").deploy(
+        name="two-workers",
+        work_pool_name=pool,
+        build=False,
+        push=False,
+        print_next_steps=False,
+        ignore_warnings=True,
+        parameters={"sources": str(catalog), "db": str(db), "timeout_seconds": 5},
+    )
+    env = child_env(tmp_path, api_url(), PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_PREFETCH_SECONDS="1")
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--name", f"w{n}", "--limit", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(2)
+    ]
+    try:
+        runs = [run_deployment(deployment, timeout=0) for _ in range(4)]
+        deadline = time.monotonic() + BOUND_SECONDS
+        with get_client(sync_client=True) as client:
+            while time.monotonic() < deadline:
+                finished = [client.read_flow_run(run.id) for run in runs]
+                if all(run.state and run.state.is_final() for run in finished):
+                    break
+                time.sleep(0.5)
+            else:
+                pytest.fail(f"deployment runs still not finished after {BOUND_SECONDS}s")
+            limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+            client.delete_work_pool(pool)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    assert [run.state_name for run in finished] == ["Completed"] * 4
+    spans = sorted((run.start_time, run.end_time) for run in finished)
+    assert all(a[1] is not None and b[0] is not None for a, b in itertools.pairwise(spans))
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(spans)), "the runs never overlapped"
+    assert limit.limit == 1 and limit.active_slots == 0
+    counts = row_counts(db)
+    assert counts["raw_ingest_runs"] == 4 and counts["raw_fetches"] == 4 * 3  # the run log: one entry per run
+    assert (counts["incidents"], counts["incident_updates"], counts["complaint_counts"]) == (1, 2, 2)  # data once
+
+
+def test_every_kind_is_polled_by_exactly_one_ingest_deployment() -> None:
+    """status-pages and complaints split the kinds between them: a new kind must be added to one of the two."""
+    import yaml
+
+    from scrapers import registry
+
+    config = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    kinds = {
+        d["name"]: d["parameters"]["kinds"]
+        for d in config["deployments"]
+        if d["name"] in ("status-pages", "complaints")
+    }
+    assert set(kinds) == {"status-pages", "complaints"}
+    assert not set(kinds["status-pages"]) & set(kinds["complaints"])
+    missing = set(registry.names()) - set(kinds["status-pages"]) - set(kinds["complaints"])
+    assert not missing, f"prefect.yaml: add kind(s) {sorted(missing)} to the status-pages or the complaints deployment"
+    assert set(kinds["status-pages"]) | set(kinds["complaints"]) <= set(registry.names())

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.crashpoints import crash_point
+
 MIGRATIONS_PACKAGE = "warehouse.migrations"
 
 
@@ -46,6 +48,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
+            crash_point(f"migration:{name}")
             con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
             con.execute("COMMIT")
         except Exception:

@@ -13,7 +13,8 @@ included) of some services. It is made either
 Formats:
 
 - ``csv``, ``json`` (one JSON array of objects) and ``parquet``: the timeline rows with their ``source_url`` and
-  ``fetched_at``, written by DuckDB itself (``COPY … TO``), in the columns of :data:`EXPORT_COLUMNS`. Times are UTC.
+  ``fetched_at``, written by DuckDB itself (``COPY … TO``), in the columns of :data:`EXPORT_COLUMNS`. Times are UTC;
+  a ``source_id`` that lists several sources names each once, sorted.
 - ``md``: a ready-to-paste chronology: the key numbers, every event with the post's own words, and a numbered list
   of sources with the times they were fetched.
 - ``html``: one self-contained file that needs no network and no JavaScript: the complaint curve of each service with
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,50 +156,86 @@ def has_view(con: duckdb.DuckDBPyConnection, view: str) -> bool:
     return bool(columns_of(con, view))
 
 
-def outage_selection(con: duckdb.DuckDBPyConnection, outage_id: str, services: Sequence[str] = ()) -> Selection:
+OUTAGE_COLUMNS = (
+    "outage_id",
+    "service_id",
+    "started_at",
+    "acknowledged_at",
+    "time_to_acknowledge",
+    "peak_at",
+    "peak_reports",
+    "ended_at",
+    "incident_id",
+    "resolved_at",
+    "returned_to_baseline_at",
+    "resolution_gap",
+)
+
+
+def read_outages(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every outage with the columns of :data:`OUTAGE_COLUMNS` the view has, its incident's title and, when the
+    ``declared_windows`` view exists, the start the provider admitted. One query: the view is not cheap."""
+    present = [c for c in OUTAGE_COLUMNS if c in columns_of(con, "outages")]
+    select = ", ".join(f"outages.{c}" for c in present)
+    extra, extra_join = "", ""
+    if {"incident_id", "declared_start"} <= columns_of(con, "declared_windows"):
+        extra = ", declared_windows.declared_start"
+        extra_join = "left join declared_windows on declared_windows.incident_id = outages.incident_id"
+    return _dicts(
+        con.execute(
+            f"select {select}, incidents.title as incident_title{extra} from outages "
+            f"left join incidents on incidents.incident_id = outages.incident_id {extra_join} "
+            "order by outages.started_at, outages.service_id"
+        )
+    )
+
+
+def outage_selection(
+    con: duckdb.DuckDBPyConnection,
+    outage_id: str,
+    services: Sequence[str] = (),
+    outages: list[dict[str, Any]] | None = None,
+) -> Selection:
     """The window and services of one outage (see the module docstring); unknown ids name close matches."""
-    ends = ["ended_at", "resolved_at"]
-    if "returned_to_baseline_at" in columns_of(con, "outages"):
-        ends.append("returned_to_baseline_at")
-    found = con.execute(
-        f"select service_id, started_at, greatest({', '.join(ends)}) from outages where outage_id = ?", [outage_id]
-    ).fetchone()
+    outages = read_outages(con) if outages is None else outages
+    found = next((o for o in outages if o["outage_id"] == outage_id), None)
     if found is None:
-        known = [row[0] for row in con.execute("select outage_id from outages order by outage_id").fetchall()]
+        known = sorted(o["outage_id"] for o in outages)
         prefix = outage_id.split("@", 1)[0]
         same_service = [k for k in known if k.split("@", 1)[0] == prefix]
         alike = difflib.get_close_matches(outage_id, known, n=5, cutoff=0.5)
         close = list(dict.fromkeys([*difflib.get_close_matches(outage_id, same_service, n=5, cutoff=0), *alike]))
         raise UnknownOutageError(outage_id, close[:5])
-    service_id, started_at, until = found
-    start, end = started_at - LEAD_TIME, until
+    ends = [found.get(c) for c in ("ended_at", "resolved_at", "returned_to_baseline_at")]
+    start, end = found["started_at"] - LEAD_TIME, max(e for e in ends if e is not None)
     if services:
-        chosen = [service_id, *services]
-    else:
-        overlapping = con.execute(
-            "select service_id, min(event_at) as first_at from ("
-            "  select service_id, started_at as event_at from complaint_spikes where started_at <= ? and ended_at >= ?"
-            "  union all"
-            "  select incidents.service_id, incident_updates.posted_at from incident_updates"
-            "  join incidents using (incident_id) where incident_updates.posted_at between ? and ?"
-            ") where service_id is not null group by service_id order by first_at, service_id",
-            [end, start, start, end],
-        ).fetchall()
-        chosen = [service_id, *(row[0] for row in overlapping)]
-    return Selection(start, end, tuple(dict.fromkeys(chosen)), outage_id)
-
-
-def resolve(con: duckdb.DuckDBPyConnection, selection: str | Selection, services: Sequence[str] = ()) -> Selection:
-    if isinstance(selection, Selection):
-        return selection
-    return outage_selection(con, selection, services)
+        return Selection(start, end, tuple(dict.fromkeys([found["service_id"], *services])), outage_id)
+    first_at: dict[str, datetime] = {}
+    for o in outages:  # spikes overlapping the window
+        if o["started_at"] <= end and o["ended_at"] >= start:
+            first_at[o["service_id"]] = min(o["started_at"], first_at.get(o["service_id"], o["started_at"]))
+    posted = con.execute(  # services that posted in the window
+        "select incidents.service_id, min(incident_updates.posted_at) from incident_updates "
+        "join incidents using (incident_id) where incident_updates.posted_at between ? and ? "
+        "and incidents.service_id is not null group by all",
+        [start, end],
+    ).fetchall()
+    for service_id, at in posted:
+        first_at[service_id] = min(at, first_at.get(service_id, at))
+    others = sorted(first_at, key=lambda s: (first_at[s], s))
+    return Selection(start, end, tuple(dict.fromkeys([found["service_id"], *others])), outage_id)
 
 
 def _timeline_query(selection: Selection) -> tuple[str, list[Any]]:
     where, params = selection.where()
-    columns = ", ".join(EXPORT_COLUMNS)
-    order = "occurred_at, service_id, kind, incident_id, title, detail, source_url"
-    return f"select {columns} from timeline where {where} order by {order}", params
+    # source_id of spike rows lists several count sources: each named once, sorted, so that exports are stable
+    tidy = {"source_id": "array_to_string(list_sort(list_distinct(string_split(source_id, ','))), ',') as source_id"}
+    columns = ", ".join(tidy.get(c, c) for c in EXPORT_COLUMNS)
+    return f"select {columns} from timeline where {where} order by {ROW_ORDER}", params
+
+
+ROW_ORDER = "occurred_at, service_id, kind, incident_id, title, detail, source_url"
+ROWS_TABLE = "outages_export_rows"  # a temporary table: the selected timeline rows, read from the view once
 
 
 # --- exporting --------------------------------------------------------------------------------------------------
@@ -219,28 +256,55 @@ def export(
     The connection's session time zone is set to UTC (as :func:`warehouse.db.connect` does): the table formats are
     written in UTC; ``tz`` is for the Markdown, HTML and chart renderings.
     """
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return export_many(con, selection, {fmt: out_path}, services=services, tz=tz, title=title)[0]
+
+
+def export_many(
+    con: duckdb.DuckDBPyConnection,
+    selection: str | Selection,
+    outputs: Mapping[str, str | Path],
+    *,
+    services: Sequence[str] = (),
+    tz: ZoneInfo = UTC_ZONE,
+    title: str | None = None,
+) -> list[ExportResult]:
+    """:func:`export` to several formats at once (``{format: path}``), reading the views once."""
+    unknown = sorted(set(outputs) - set(FORMATS))
+    if unknown:
+        raise ExportError(f"unknown format {', '.join(unknown)}; use one of {', '.join(FORMATS)}")
     con.execute("SET TimeZone = 'UTC'")
-    chosen = resolve(con, selection, services)
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt in TABLE_FORMATS:
-        query, params = _timeline_query(chosen)
-        literal = "'" + str(out).replace("'", "''") + "'"
-        con.execute(f"COPY ({query}) TO {literal} ({TABLE_FORMATS[fmt]})", params)
-        counted = con.execute(f"select count(*) from ({query})", params).fetchone()
-        return ExportResult(out, fmt, chosen, int(counted[0]) if counted else 0)
-    report = gather(con, chosen, tz, title)
-    if fmt == "md":
-        out.write_text(render_markdown(report), encoding="utf-8")
-    elif fmt == "html":
-        out.write_text(render_html(report), encoding="utf-8")
-    elif fmt == "svg":
-        out.write_text(chart_svg(report), encoding="utf-8")
-    else:
-        out.write_bytes(chart_png(report))
-    return ExportResult(out, fmt, chosen, len(report.rows))
+    rendered = any(fmt not in TABLE_FORMATS for fmt in outputs)
+    outages = read_outages(con) if rendered or isinstance(selection, str) else []
+    chosen = selection if isinstance(selection, Selection) else outage_selection(con, selection, services, outages)
+    query, params = _timeline_query(chosen)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS_TABLE} AS {query}", params)
+    try:
+        results = []
+        rows = _dicts(con.execute(f"select * from {ROWS_TABLE} order by {ROW_ORDER}")) if rendered else []
+        report = gather(con, chosen, tz, title, outages, rows) if rendered else None
+        for fmt, path in outputs.items():
+            out = Path(path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if fmt in TABLE_FORMATS:
+                literal = "'" + str(out).replace("'", "''") + "'"
+                written = con.execute(
+                    f"COPY (select * from {ROWS_TABLE} order by {ROW_ORDER}) TO {literal} ({TABLE_FORMATS[fmt]})"
+                ).fetchone()
+                results.append(ExportResult(out, fmt, chosen, int(written[0]) if written else 0))
+                continue
+            assert report is not None
+            if fmt == "md":
+                out.write_text(render_markdown(report), encoding="utf-8")
+            elif fmt == "html":
+                out.write_text(render_html(report), encoding="utf-8")
+            elif fmt == "svg":
+                out.write_text(chart_svg(report), encoding="utf-8")
+            else:
+                out.write_bytes(chart_png(report))
+            results.append(ExportResult(out, fmt, chosen, len(report.rows)))
+        return results
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {ROWS_TABLE}")
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -248,68 +312,54 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def gather(con: duckdb.DuckDBPyConnection, selection: Selection, tz: ZoneInfo, title: str | None = None) -> Report:
-    """Read the rows, outages, complaint counts and service names of a selection."""
-    query, params = _timeline_query(selection)
-    rows = _dicts(con.execute(query, params))
-
-    outage_columns = columns_of(con, "outages")
-    wanted = [
-        "outage_id",
-        "service_id",
-        "started_at",
-        "acknowledged_at",
-        "time_to_acknowledge",
-        "peak_at",
-        "peak_reports",
-        "ended_at",
-        "incident_id",
-        "resolved_at",
-        "returned_to_baseline_at",
-        "resolution_gap",
-    ]
-    present = [c for c in wanted if c in outage_columns]
-    select = ", ".join(f"outages.{c}" for c in present)
-    extra, extra_join = "", ""
-    if {"incident_id", "declared_start"} <= columns_of(con, "declared_windows"):
-        extra = ", declared_windows.declared_start"
-        extra_join = "left join declared_windows on declared_windows.incident_id = outages.incident_id"
-    where, where_params = selection.where("outages.started_at", "outages.service_id")
-    outages = _dicts(
-        con.execute(
-            f"select {select}, incidents.title as incident_title{extra} from outages "
-            f"left join incidents on incidents.incident_id = outages.incident_id {extra_join} "
-            f"where {where} or outages.outage_id = ? order by outages.started_at, outages.service_id",
-            [*where_params, selection.outage_id],
+def gather(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    tz: ZoneInfo,
+    title: str | None = None,
+    outages: list[dict[str, Any]] | None = None,
+    rows: list[dict[str, Any]] | None = None,
+) -> Report:
+    """Read the rows, outages, complaint counts and service names of a selection (those not given)."""
+    if rows is None:
+        query, params = _timeline_query(selection)
+        rows = _dicts(con.execute(query, params))
+    everything = read_outages(con) if outages is None else outages
+    chosen_services = set(selection.services)
+    picked = [
+        o
+        for o in everything
+        if o["outage_id"] == selection.outage_id
+        or (
+            selection.start <= o["started_at"] <= selection.end
+            and (not chosen_services or o["service_id"] in chosen_services)
         )
-    )
+    ]
     if selection.outage_id:  # the chosen outage first
-        outages.sort(key=lambda o: o["outage_id"] != selection.outage_id)
+        picked.sort(key=lambda o: o["outage_id"] != selection.outage_id)
 
-    order: dict[str, None] = dict.fromkeys(selection.services)
-    for row in rows:
-        order.setdefault(row["service_id"], None)
-    services = [s for s in order if s is not None]
-    if not selection.outage_id and not selection.services:
-        services.sort()
-    count_where, count_params = Selection(selection.start, selection.end, tuple(services)).where(
-        "bucket_start", "service_id"
-    )
+    count_where, count_params = selection.where("bucket_start", "service_id")
     counts = _dicts(
         con.execute(
-            f"select service_id, bucket_start, reports, baseline, is_spike from complaint_counts "
+            f"select service_id, bucket_start, reports, baseline from complaint_counts "
             f"where {count_where} order by service_id, bucket_start",
             count_params,
         )
     )
+    order: dict[str, None] = dict.fromkeys(selection.services)
+    for row in [*rows, *counts]:  # a window of every service: those with events or counts in it
+        order.setdefault(row["service_id"], None)
+    services = [s for s in order if s is not None]
+    if not selection.outage_id and not selection.services:
+        services.sort()
     names = dict(con.execute("select service_id, name from services").fetchall()) if has_view(con, "services") else {}
 
     report = Report(
         selection=selection,
-        title=title or default_title(selection, outages, names, tz),
+        title=title or default_title(selection, picked, names, tz),
         tz=tz,
         rows=rows,
-        outages=outages,
+        outages=picked,
         counts=counts,
         service_names={str(k): str(v) for k, v in names.items()},
         services=services,
@@ -335,14 +385,16 @@ def _number_sources(report: Report) -> None:
         if not url:
             continue
         entry = by_url.setdefault(url, {"url": url, "source_ids": [], "fetched": []})
-        if row["source_id"] and row["source_id"] not in entry["source_ids"]:
-            entry["source_ids"].append(row["source_id"])
+        for source_id in (row["source_id"] or "").split(","):
+            if source_id and source_id not in entry["source_ids"]:
+                entry["source_ids"].append(source_id)
         if row["fetched_at"] is not None and row["fetched_at"] not in entry["fetched"]:
             entry["fetched"].append(row["fetched_at"])
     report.sources = list(by_url.values())
     for number, entry in enumerate(report.sources, start=1):
         entry["number"] = number
         entry["fetched"].sort()
+        entry["source_ids"].sort()
         report.source_number[entry["url"]] = number
 
 
@@ -685,9 +737,9 @@ HTML_TEMPLATE = """<!doctype html>
   h1 { font-size: 1.6rem; line-height: 1.25; margin: 0.5rem 0; }
   h2 { font-size: 1.2rem; margin: 2rem 0 0.5rem; border-bottom: 1px solid var(--rule); padding-bottom: 0.2rem; }
   .meta, .note { color: var(--muted); font-size: 0.9rem; }
-  dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0; }
+  dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.25rem 1rem; margin: 0; }
   dl.facts dt { font-weight: 600; }
-  dl.facts dd { margin: 0; }
+  dl.facts dd { margin: 0; overflow-wrap: anywhere; }
   figure { margin: 1rem 0; }
   .chart { overflow-x: auto; -webkit-overflow-scrolling: touch; }
   .chart svg { display: block; width: 100%; min-width: 36rem; height: auto; }
@@ -695,6 +747,8 @@ HTML_TEMPLATE = """<!doctype html>
   .table { overflow-x: auto; }
   table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
   th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--rule); }
+  td.what { overflow-wrap: anywhere; }
+  td.service, .kind, th { white-space: nowrap; }
   th { background: #f4f6f7; }
   td.when { white-space: nowrap; }
   td.num { text-align: right; white-space: nowrap; }
@@ -709,20 +763,22 @@ HTML_TEMPLATE = """<!doctype html>
   @media (max-width: 40rem) {
     main { padding: 0.6rem; }
     h1 { font-size: 1.3rem; }
-    dl.facts { grid-template-columns: 1fr; }
+    dl.facts { grid-template-columns: minmax(0, 1fr); }
     dl.facts dd { margin-bottom: 0.4rem; }
-    table.chronology thead { display: none; }
-    table.chronology, table.chronology tbody, table.chronology tr, table.chronology td { display: block; width: 100%; }
-    table.chronology tr { border-bottom: 1px solid var(--rule); padding: 0.4rem 0; }
-    table.chronology td { border: 0; padding: 0.1rem 0; }
+    table.chronology thead, table.spikes thead { display: none; }
+    table.chronology, table.chronology tbody, table.chronology tr, table.chronology td,
+    table.spikes, table.spikes tbody, table.spikes tr, table.spikes td { display: block; width: 100%; }
+    table.chronology tr, table.spikes tr { border-bottom: 1px solid var(--rule); padding: 0.4rem 0; }
+    table.chronology td, table.spikes td { border: 0; padding: 0.1rem 0; }
     table.chronology td.num { text-align: left; }
+    table.spikes td::before { content: attr(data-label) ": "; color: var(--muted); }
   }
   @media print {
     body { font-size: 10.5pt; }
     main { max-width: none; padding: 0; }
     .chart { overflow: visible; }
-    .chart svg { min-width: 0; }
-    figure, tr, dl.facts { break-inside: avoid; }
+    .chart svg { min-width: 0; max-height: 23cm; }  /* the whole chart on one page, scaled down */
+    tr, dl.facts, figcaption { break-inside: avoid; }
     h2 { break-after: avoid; }
     a { color: inherit; text-decoration: none; }
     ol.sources a::after { content: ""; }
@@ -756,10 +812,11 @@ HTML_TEMPLATE = """<!doctype html>
 {% if others %}
 <section>
   <h2>{{ "Other complaint spikes" if facts else "Complaint spikes in this window" }}</h2>
-  <div class="table"><table>
+  <div class="table"><table class="spikes">
     <thead><tr>{% for _, header in columns %}<th>{{ header }}</th>{% endfor %}</tr></thead>
     <tbody>
-    {% for cells in others %}<tr>{% for cell in cells %}<td>{{ cell }}</td>{% endfor %}</tr>
+    {% for cells in others %}<tr>
+      {% for header, cell in cells %}<td data-label="{{ header }}">{{ cell }}</td>{% endfor %}</tr>
     {% endfor %}</tbody>
   </table></div>
 </section>
@@ -772,8 +829,8 @@ HTML_TEMPLATE = """<!doctype html>
     <tbody>
     {% for e in events %}<tr>
       <td class="when">{{ e.when }}</td>
-      <td>{{ e.service }} <span class="kind {{ e.kind }}">{{ e.kind_label }}</span></td>
-      <td>{{ e.text }}{% if e.quote %}<blockquote>{{ e.quote }}</blockquote>{% endif %}</td>
+      <td class="service">{{ e.service }}<br><span class="kind {{ e.kind }}">{{ e.kind_label }}</span></td>
+      <td class="what">{{ e.text }}{% if e.quote %}<blockquote>{{ e.quote }}</blockquote>{% endif %}</td>
       <td class="num">{% if e.cite %}<a href="#source-{{ e.cite }}">[{{ e.cite }}]</a>{% endif %}</td>
     </tr>
     {% endfor %}</tbody>
@@ -815,7 +872,7 @@ def render_html(report: Report) -> str:
     sel = report.selection
     chosen = report.outages[0] if sel.outage_id and report.outages else None
     columns = summary_columns(report)
-    others = [[summary_cell(report, o, key) for key, _ in columns] for o in report.outages if o is not chosen]
+    others = [[(h, summary_cell(report, o, key)) for key, h in columns] for o in report.outages if o is not chosen]
     events = []
     for row in report.rows:
         text, quote = event_text(row)

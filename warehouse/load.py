@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.crashpoints import crash_point
 from warehouse.db import connect, migrate, quote_ident
 from warehouse.models import build_models
 
@@ -53,7 +54,9 @@ def load_landing(db: str | Path, landing: Path, *, wait_seconds: float = 60.0) -
     """
     con = connect_writer(db, wait_seconds=wait_seconds)
     try:
+        crash_point("load:connected")
         migrate(con)
+        crash_point("load:migrated")
         before = _row_counts(con)
         con.execute("BEGIN TRANSACTION")
         try:
@@ -62,11 +65,14 @@ def load_landing(db: str | Path, landing: Path, *, wait_seconds: float = 60.0) -
                 if not path.exists():
                     raise FileNotFoundError(f"landing file {path} is missing; the run was not staged completely")
                 con.execute(sql, {"path": str(path)})
+                crash_point(f"load:{table}")
             build_models(con)
+            crash_point("load:models")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        crash_point("load:committed")
         after = _row_counts(con)
         return {table: after[table] - before.get(table, 0) for table in after}
     finally:

@@ -257,7 +257,10 @@ def _read_feed(doc: Document) -> Any:
             "the site may be serving an error or bot-challenge page"
         )
     # A stream, not bare bytes: feedparser would try a bytes value as a file name before reading it as data.
-    feed = feedparser.parse(io.BytesIO(doc.body))
+    try:
+        feed = feedparser.parse(io.BytesIO(doc.body))
+    except Exception as exc:  # feedparser's loose parser can fail inside on broken markup (KeyError 'links'...)
+        raise ParseError(f"{doc.url}: the Azure status RSS feed is malformed ({type(exc).__name__})") from exc
     version = str(feed.get("version") or "")
     problem = feed.get("bozo_exception") if feed.get("bozo") else None
     # An encoding disagreement is harmless here; any other complaint means the XML itself is broken.

@@ -82,7 +82,10 @@ def read_feed(doc: Document) -> Any:
             f"expected an RSS or Atom feed from {doc.url} but got {_what_it_is(doc.body)} "
             f"(Content-Type {doc.content_type or 'unknown'}); the site may be serving an error or bot-challenge page"
         )
-    result = feedparser.parse(io.BytesIO(doc.body), sanitize_html=False, resolve_relative_uris=False)
+    try:
+        result = feedparser.parse(io.BytesIO(doc.body), sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # feedparser's loose parser can fail inside on broken markup (KeyError 'links'...)
+        raise ParseError(f"malformed feed from {doc.url}: the feed parser gave up ({type(exc).__name__})") from exc
     problem = result.get("bozo_exception")
     if isinstance(problem, xml.sax.SAXParseException):
         raise ParseError(

@@ -126,7 +126,10 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], lis
                 body=str(raw_update.get("body") or ""),
             )
         )
-        for affected in raw_update.get("affected_components") or []:
+        affected_components = raw_update.get("affected_components") or []
+        if not isinstance(affected_components, list):
+            raise ParseError(f"{uwhere}: affected_components is not a list")
+        for affected in affected_components:
             if not isinstance(affected, dict) or "code" not in affected:
                 continue
             old, new = affected.get("old_status"), affected.get("new_status")

@@ -1,7 +1,7 @@
 -- Complaint counts: the latest reading of a bucket wins, whatever order runs are loaded in.
 INSERT INTO raw_complaint_counts
 SELECT source_id, service_id, bucket_start,
-       arg_max(reports, observed_at), arg_max(baseline, observed_at), max(observed_at), arg_max(source_url, observed_at)
+       arg_max(reports, observed_at), arg_max(baseline, observed_at), max(observed_at), arg_max(source_url, {'t': observed_at, 'u': source_url})
 FROM read_json($path, format = 'newline_delimited', columns = {
     source_id: 'VARCHAR', service_id: 'VARCHAR', bucket_start: 'TIMESTAMPTZ', reports: 'BIGINT',
     baseline: 'DOUBLE', observed_at: 'TIMESTAMPTZ', source_url: 'VARCHAR'})

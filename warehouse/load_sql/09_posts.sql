@@ -1,8 +1,8 @@
 -- Posts by their global uri: the first sighting is kept, whichever instance or run it came from.
 INSERT INTO raw_posts
-SELECT uri, arg_min(post_id, observed_at), arg_min(source_id, observed_at), arg_min(native_id, observed_at),
-       arg_min(url, observed_at), arg_min(posted_at, observed_at), arg_min(author_hash, observed_at),
-       arg_min(text, observed_at), arg_min(lang, observed_at), min(observed_at), arg_min(source_url, observed_at)
+SELECT uri, arg_min(post_id, {'t': observed_at, 'u': source_url}), arg_min(source_id, {'t': observed_at, 'u': source_url}), arg_min(native_id, {'t': observed_at, 'u': source_url}),
+       arg_min(url, {'t': observed_at, 'u': source_url}), arg_min(posted_at, {'t': observed_at, 'u': source_url}), arg_min(author_hash, {'t': observed_at, 'u': source_url}),
+       arg_min(text, {'t': observed_at, 'u': source_url}), arg_min(lang, {'t': observed_at, 'u': source_url}), min(observed_at), arg_min(source_url, {'t': observed_at, 'u': source_url})
 FROM read_json($path, format = 'newline_delimited', columns = {
     uri: 'VARCHAR', post_id: 'VARCHAR', source_id: 'VARCHAR', native_id: 'VARCHAR', url: 'VARCHAR',
     posted_at: 'TIMESTAMPTZ', author_hash: 'VARCHAR', text: 'VARCHAR', lang: 'VARCHAR', observed_at: 'TIMESTAMPTZ',

@@ -35,7 +35,7 @@ spikes as (
         max(reports) as peak_reports,
         arg_max(baseline, reports) as baseline_at_peak,
         count(*) as buckets,
-        string_agg(distinct source_ids, ',') as source_ids,
+        array_to_string(list_sort(list_distinct(flatten(list(string_split(source_ids, ','))))), ',') as source_ids,
         any_value(rule_name) as spike_rule
     from numbered
     group by service_id, island

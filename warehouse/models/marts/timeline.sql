@@ -44,7 +44,7 @@ spike_events as (
 
 spike_sources as (
     -- the count reading that supplied each bucket, to cite
-    select service_id, bucket_start, arg_max(source_url, observed_at) as source_url, max(observed_at) as fetched_at
+    select service_id, bucket_start, arg_max(source_url, {'t': observed_at, 'u': source_url}) as source_url, max(observed_at) as fetched_at
     from raw_complaint_counts
     group by service_id, bucket_start
 ),

@@ -12,7 +12,7 @@ ranked as (
             partition by incident_id, update_id order by last_seen_at desc, first_seen_at desc, version_hash
         ) as recency,
         min(first_seen_at) over (partition by incident_id, update_id) as update_first_seen_at,
-        arg_min(source_url, first_seen_at) over (partition by incident_id, update_id) as first_source_url
+        arg_min(source_url, {'t': first_seen_at, 'u': source_url}) over (partition by incident_id, update_id) as first_source_url
     from versions
 ),
 

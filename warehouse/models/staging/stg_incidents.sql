@@ -42,7 +42,7 @@ summary as (
         arg_max(impact_native, impact_rank) filter (where impact is not null) as impact_native,
         min(started_at) as started_at,
         min(first_seen_at) as first_seen_at,
-        arg_min(source_url, first_seen_at) as source_url,
+        arg_min(source_url, {'t': first_seen_at, 'u': source_url}) as source_url,
         count(*) as versions
     from ranked
     group by incident_id

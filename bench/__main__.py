@@ -1,0 +1,124 @@
+"""Run the benchmarks and print one table of figures, baselines and ratios: ``python -m bench`` (``make bench``).
+
+Every baseline runs in the same invocation as the figure it is compared with, so ratios hold on a noisy machine.
+Figures are printed, never asserted. Defaults are the sizes of the targets; smaller ones make a quick run:
+
+    python -m bench --sources 500 --load-counts 100000 --load-updates 10000 --query-services 20
+    python -m bench --only load,query
+    python -m bench --readme          # also write the table into README.md ("## Benchmarks")
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tempfile
+import textwrap
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import load, poll, query
+from bench.common import ROOT, Row, machine, table
+
+SECTION = "## Benchmarks"
+
+
+def machine_line(info: dict[str, str]) -> str:
+    return (
+        f"{info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, {info['os']}; Python {info['python']}, "
+        f"DuckDB {info['duckdb']}, Scrapy {info['scrapy']}, Prefect {info['prefect']}"
+    )
+
+
+def readme_section(table_text: str, info: dict[str, str], when: str, note: str = "") -> str:
+    intro = (
+        '`make bench` (about 7 minutes; `make bench BENCH_ARGS="--sources 500"` and the other options of '
+        "`python -m bench --help` scale it down) measures polling, loading and querying against baselines run in the "
+        "same invocation; figures are printed, never asserted. Poll: Statuspage-style sources with bodies of "
+        "5-400 KB (log-uniform, mean 85 KB) on 50 loopback hosts (127.0.0.2-127.0.0.51), each run the real "
+        '`outages ingest` command. Query figures marked "stopped" were interrupted at the cap of `--query-cap` '
+        f"(60 s; 0 waits). Run of {when} on {machine_line(info)}{note}:"
+    )
+    return f"{SECTION}\n\n{textwrap.fill(intro, width=118, break_on_hyphens=False)}\n\n{table_text}\n"
+
+
+def write_readme(section: str, readme: Path = ROOT / "README.md") -> None:
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", flags=re.M | re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    elif "\n## Development" in text:
+        text = text.replace("\n## Development", f"\n{section}\n## Development", 1)
+    else:
+        text = text.rstrip("\n") + f"\n\n{section}"
+    readme.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sources", type=int, default=5000, help="poll: status-page sources (default 5000)")
+    parser.add_argument("--load-counts", type=int, default=1_000_000, help="load: complaint counts (default 1M)")
+    parser.add_argument("--load-updates", type=int, default=100_000, help="load: incident updates (default 100k)")
+    parser.add_argument("--rowwise-sample", type=int, default=2_000, help="load: rows upserted one by one")
+    parser.add_argument(
+        "--query-services",
+        type=int,
+        default=200,
+        help="query: services with a year of counts (default 200: 10.0 M rows)",
+    )
+    parser.add_argument(
+        "--query-cap",
+        type=float,
+        default=60,
+        help="query: stop a measured query after this many seconds, shown as '> N s' (0: never)",
+    )
+    parser.add_argument("--only", default="poll,load,query", help="comma-separated subset of poll,load,query")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
+    parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(chosen) - {"poll", "load", "query"}
+    if unknown:
+        parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
+
+    info = machine()
+    print(f"machine: {machine_line(info)}", flush=True)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="outages-bench-"))
+    rows: list[Row] = []
+    raw: dict[str, Any] = {"machine": info}
+    started = time.perf_counter()
+    try:
+        if "poll" in chosen:
+            found, raw["poll"] = poll.run(args.sources, workdir / "poll")
+            rows += found
+        if "load" in chosen:
+            found, raw["load"] = load.run(args.load_counts, args.load_updates, workdir / "load", args.rowwise_sample)
+            rows += found
+        if "query" in chosen:
+            found, raw["query"] = query.run(args.query_services, workdir / "query", args.query_cap)
+            rows += found
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    when = f"{datetime.now(UTC):%Y-%m-%d}"
+    print(f"\nbenchmarks took {time.perf_counter() - started:.0f} s\n")
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=2, default=str), encoding="utf-8")
+    if args.readme:
+        write_readme(readme_section(table(rows), info, when))
+        print("\nREADME.md: table written under '## Benchmarks'")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
