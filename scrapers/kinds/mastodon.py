@@ -27,15 +27,16 @@ A boost (``reblog``) is read as the post it boosts.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from scrapers.jsonbody import decode_text, load_json
 from scrapers.kinds.feed import html_to_text
 from scrapers.records import Document, Parsed, ParseError, Post
 from scrapers.registry import Kind, RequestSpec, SourceContext, register
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+from scrapers.urls import iso_z as _iso
+from scrapers.urls import with_query
 
 LIMIT = 40
 REFUSING_STATUSES = (401, 403, 422)
@@ -46,19 +47,6 @@ _LOGIN_WORDS = ("authenticated", "access token", "authorized", "authorised", "lo
 
 def start_urls(url: str) -> list[str]:
     return [url]
-
-
-def with_query(url: str, updates: dict[str, str], drop: tuple[str, ...] = ()) -> str:
-    """The url with ``updates`` set (replacing earlier values) and ``drop`` removed; other parameters kept in order."""
-    parts = urlsplit(url)
-    removed = set(updates) | set(drop)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in removed]
-    query.extend(updates.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def start_requests(context: SourceContext) -> list[RequestSpec]:

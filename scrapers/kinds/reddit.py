@@ -37,12 +37,14 @@ import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from scrapers.jsonbody import decode_text, load_json
 from scrapers.records import Document, Parsed, ParseError, Post
 from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext, register
 from scrapers.timeparse import parse_optional_iso_utc
+from scrapers.urls import iso_z as _iso
+from scrapers.urls import with_query
 
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
 OAUTH_HOST = "oauth.reddit.com"
@@ -60,19 +62,6 @@ _SESSIONS: dict[str, tuple[str, str]] = {}
 
 def start_urls(url: str) -> list[str]:
     return [url]
-
-
-def with_query(url: str, updates: dict[str, str], drop: tuple[str, ...] = ()) -> str:
-    """The url with ``updates`` set (replacing earlier values) and ``drop`` removed; other parameters kept in order."""
-    parts = urlsplit(url)
-    removed = set(updates) | set(drop)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in removed]
-    query.extend(updates.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def start_requests(context: SourceContext) -> list[RequestSpec]:
