@@ -29,6 +29,12 @@ from scrapers import registry
 from scrapers.records import Document, Parsed, ParseError
 from scrapers.registry import RequestSpec, SkipSource, SourceContext
 
+# Prefect's background threads (the session's test server, event clients) draw from the global `random` module while
+# hypothesis generates data; our strategies never do, so that warning is about them, not us.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"
+)
+
 settings.register_profile(
     "default",
     max_examples=30,

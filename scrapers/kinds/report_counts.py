@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from typing import Any
 
 from scrapers.jsonbody import decode_text
 from scrapers.records import ComplaintCount, Document, Parsed, ParseError
@@ -25,14 +27,17 @@ def parse(doc: Document) -> Parsed:
     text = decode_text(doc.body)
     if text.lstrip()[:1] in ("<", "{", "["):
         raise ParseError(f"{doc.url}: expected CSV with header {','.join(REQUIRED)}, got markup or JSON")
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ParseError(f"{doc.url}: not readable as CSV: {exc}") from None
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise ParseError(f"{doc.url}: CSV header {header} lacks {', '.join(missing)} (needs {','.join(REQUIRED)})")
     reader.fieldnames = header
     parsed = Parsed()
-    for row in reader:
+    for row in _rows(reader, doc.url):
         line = reader.line_num
         where = f"{doc.url} line {line}"
         service = (row.get("service") or "").strip()
@@ -58,6 +63,14 @@ def parse(doc: Document) -> Parsed:
             )
         )
     return parsed
+
+
+def _rows(reader: csv.DictReader[str], url: str) -> Iterator[dict[str | Any, str | Any]]:
+    """The reader's rows; a line the csv module cannot read (a NUL, a field over its size limit) is a ParseError."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ParseError(f"{url} line {reader.line_num}: not readable as CSV: {exc}") from None
 
 
 def detect(body: bytes) -> bool:
