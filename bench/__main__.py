@@ -3,7 +3,7 @@
 Every baseline runs in the same invocation as the figure it is compared with, so ratios hold on a noisy machine.
 Figures are printed, never asserted. Defaults are the sizes of the targets; smaller ones make a quick run:
 
-    python -m bench --sources 500 --load-counts 100000 --load-updates 10000 --query-services 20
+    python -m bench --sources 500 --load-counts 100000 --load-updates 10000 --query-services 20 --posts 50000
     python -m bench --only load,query
     python -m bench --readme          # also write the table into README.md ("## Benchmarks")
 """
@@ -22,10 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, poll, query
+from bench import load, poll, posts, query
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
+# Its own paragraph, kept when the table is rewritten (the posts benchmark alone takes longer than the others).
+POSTS_NOTE = (
+    "Posts (`--posts`, default 1,000,000): user posts over 90 days for 50 services, counted and baselined by the "
+    "warehouse (`build_models`, then `complaint_counts` read in full) against the same counting done row by row in "
+    "Python over the same rows, with each side's peak memory and whether their bucket totals agree; at the default "
+    "size the warehouse side alone takes about 10 minutes on 2 cores (why: `bench/posts.py`)."
+)
 
 
 def machine_line(info: dict[str, str]) -> str:
@@ -44,7 +51,8 @@ def readme_section(table_text: str, info: dict[str, str], when: str, note: str =
         '`outages ingest` command. Query figures marked "stopped" were interrupted at the cap of `--query-cap` '
         f"(60 s; 0 waits). Run of {when} on {machine_line(info)}{note}:"
     )
-    return f"{SECTION}\n\n{textwrap.fill(intro, width=118, break_on_hyphens=False)}\n\n{table_text}\n"
+    intro, posts_note = (textwrap.fill(text, width=118, break_on_hyphens=False) for text in (intro, POSTS_NOTE))
+    return f"{SECTION}\n\n{intro}\n\n{table_text}\n\n{posts_note}\n"
 
 
 def write_readme(section: str, readme: Path = ROOT / "README.md") -> None:
@@ -80,13 +88,21 @@ def main(argv: list[str] | None = None) -> int:
         default=60,
         help="query: stop a measured query after this many seconds, shown as '> N s' (0: never)",
     )
-    parser.add_argument("--only", default="poll,load,query", help="comma-separated subset of poll,load,query")
+    parser.add_argument(
+        "--posts",
+        type=int,
+        default=1_000_000,
+        help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
+    )
+    parser.add_argument(
+        "--only", default="poll,load,query,posts", help="comma-separated subset of poll,load,query,posts"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"poll", "load", "query"}
+    unknown = set(chosen) - {"poll", "load", "query", "posts"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -105,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
         if "query" in chosen:
             found, raw["query"] = query.run(args.query_services, workdir / "query", args.query_cap)
+            rows += found
+        if "posts" in chosen:
+            found, raw["posts"] = posts.run(args.posts, workdir / "posts")
             rows += found
     finally:
         if args.workdir is None:

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from flows.catalogs import catalog_for
 from scrapers import registry
-from scrapers.catalog import CatalogError, load_catalog
+from scrapers.catalog import CatalogError
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -111,7 +112,7 @@ def ingest(
         outages ingest --only mastodon-social --since 2021-12-07T15:00Z
     """
     try:
-        catalog = load_catalog(sources)
+        catalog = catalog_for(sources)
     except CatalogError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

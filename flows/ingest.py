@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_ingest_artifacts
+from flows.catalogs import catalog_for
 from flows.locking import writer_lock
 from flows.paths import body_store, landing_root, runs_dir
 from scrapers import registry
-from scrapers.catalog import load_catalog
+from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
 from warehouse.crashpoints import crash_point
 from warehouse.db import connect
@@ -48,6 +50,8 @@ class IngestResult:
     failures: dict[str, list[str]] = field(default_factory=dict)
     rows_added: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    documents_parsed: int = 0
+    documents_unchanged: int = 0  # bodies the warehouse already held the records of (a 304, or the same bytes)
 
     @property
     def exit_code(self) -> int:
@@ -57,31 +61,45 @@ class IngestResult:
         return asdict(self)
 
 
+@dataclass
+class PreviousReads:
+    """What the warehouse says of the sources a run is about to read (read-only, before the crawl)."""
+
+    last_reads: dict[str, datetime] = field(default_factory=dict)  # source id -> its last successful read
+    # source id -> the URLs of its latest run, each with its latest good read's validators (sql/previous_reads.sql)
+    validators: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def select_sources(catalog: Catalog, only: list[str] | None = None, kinds: list[str] | None = None) -> list[Source]:
+    """The catalog's sources a run reads: ``only`` keeps some source ids, ``kinds`` some kinds (an unknown kind name
+    is an error)."""
+    for kind in kinds or []:
+        registry.get(kind)  # raises, naming the known kinds
+    return [
+        source for source in catalog.sources if (not only or source.id in only) and (not kinds or source.kind in kinds)
+    ]
+
+
 def plan_requests(
-    sources: str | None,
+    catalog: Catalog,
     only: list[str] | None = None,
     kinds: list[str] | None = None,
     *,
     until: datetime | None = None,
     since: datetime | None = None,
-    last_reads: dict[str, datetime] | None = None,
-) -> list[dict[str, str]]:
+    previous: PreviousReads | None = None,
+) -> list[dict[str, Any]]:
     """The sources a run reads, each with the window it reads posts in; the crawl asks each kind for its requests.
 
-    ``only`` keeps some source ids, ``kinds`` some source kinds (an unknown kind name is an error). The window ends at
-    ``until`` (the run's clock) and starts at ``since``, else at the source's last successful read, else 24 hours back.
+    The window ends at ``until`` (the run's clock) and starts at ``since``, else at the source's last successful read,
+    else 24 hours back. Each source also carries the validators of its URLs' previous good reads (``previous``): the
+    crawl makes its first requests conditional on them, the parse stage skips a body it has already loaded.
     """
-    catalog = load_catalog(sources)
-    for kind in kinds or []:
-        registry.get(kind)  # raises, naming the known kinds
+    previous = previous or PreviousReads()
     end = until or datetime.now(UTC)
     plan = []
-    for source in catalog.sources:
-        if only and source.id not in only:
-            continue
-        if kinds and source.kind not in kinds:
-            continue
-        start = since or (last_reads or {}).get(source.id) or end - DEFAULT_LOOKBACK
+    for source in select_sources(catalog, only, kinds):
+        start = since or previous.last_reads.get(source.id) or end - DEFAULT_LOOKBACK
         plan.append(
             {
                 "source_id": source.id,
@@ -89,6 +107,7 @@ def plan_requests(
                 "url": source.url,
                 "since": start.isoformat(),
                 "until": end.isoformat(),
+                "validators": previous.validators.get(source.id, []),
             }
         )
     return plan
@@ -134,10 +153,15 @@ def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -
 
 
 @task(cache_policy=NO_CACHE)
-def stage(run_dir: str, store: str, sources: str | None, run_id: str, started_at: datetime, db: str) -> LandingSummary:
+def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: datetime, db: str) -> LandingSummary:
     """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
-    summary = build_landing(Path(run_dir), Path(store), load_catalog(sources), run_id, started_at, author_salt(db))
+    summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, author_salt(db))
     logger = get_run_logger()
+    logger.info(
+        "staged: %d bodies parsed, %d unchanged since the warehouse loaded them (not parsed again)",
+        summary.documents_parsed,
+        summary.documents_unchanged,
+    )
     for source_id, reasons in summary.failed_sources.items():
         logger.warning("source %s failed: %s", source_id, "; ".join(reasons))
     for source_id, reason in summary.skipped_sources.items():
@@ -170,21 +194,41 @@ def author_salt(db: str) -> bytes:
     return path.read_bytes()
 
 
-def last_reads(db: str) -> dict[str, datetime]:
-    """Each source's last successful read, so a run reads posts from where the previous one stopped."""
+def previous_reads(db: str, source_ids: list[str]) -> PreviousReads:
+    """Each source's last successful read (a run reads posts from where the previous one stopped) and its URLs'
+    validators; nothing when there is no warehouse yet or another process holds it (the defaults then apply)."""
     if not Path(db).exists():
-        return {}
+        return PreviousReads()
     try:
         con = connect(db, read_only=True)
     except duckdb.Error:
-        return {}  # another process is writing: fall back to the default window
+        return PreviousReads()  # another process is writing: fall back to the default window, unconditional reads
+    try:
+        return PreviousReads(last_reads=_last_reads(con), validators=_validators(con, source_ids))
+    finally:
+        con.close()
+
+
+def _last_reads(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
     try:
         rows = con.execute("select source_id, last_success_at from source_status where last_success_at is not null")
         return {source_id: at for source_id, at in rows.fetchall()}
     except duckdb.Error:
         return {}  # a warehouse from before source_status existed
-    finally:
-        con.close()
+
+
+def _validators(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    sql = resources.files("flows.sql").joinpath("previous_reads.sql").read_text(encoding="utf-8")
+    try:
+        cursor = con.execute(sql, {"source_ids": source_ids})
+    except duckdb.Error:
+        return {}  # a warehouse from before raw_documents existed: its first load migrates it
+    columns = [d[0] for d in cursor.description or ()]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in cursor.fetchall():
+        read = dict(zip(columns, row, strict=True))
+        found.setdefault(read.pop("source_id"), []).append(read)
+    return found
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -215,20 +259,22 @@ def ingest(
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     run_dir = runs_dir(db) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
+    catalog = catalog_for(sources)  # parsed once per run (and reused from the CLI's check): the tasks share it
+    previous = previous_reads(db, [source.id for source in select_sources(catalog, only, kinds)])
     plan = plan_requests(
-        sources,
+        catalog,
         only,
         kinds,
         until=started,
         since=datetime.fromisoformat(since) if since else None,
-        last_reads=last_reads(db),
+        previous=previous,
     )
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
     crash_point("ingest:planned")  # inert unless a crash-safety test names it (warehouse/crashpoints.py)
     store = body_store(db)
     crawl(str(run_dir), str(store), timeout_seconds, as_of)
     crash_point("ingest:crawled")
-    summary = stage(str(run_dir), str(store), sources, run_id, started, db)
+    summary = stage(str(run_dir), str(store), catalog, run_id, started, db)
     crash_point("ingest:staged")
     added = load(db, str(run_dir / "landing"))
     crash_point("ingest:loaded")
@@ -240,4 +286,6 @@ def ingest(
         failures=summary.failed_sources,
         rows_added=added,
         skipped=summary.skipped_sources,
+        documents_parsed=summary.documents_parsed,
+        documents_unchanged=summary.documents_unchanged,
     )

@@ -53,3 +53,8 @@ def load_json(doc: Document) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON from {doc.url}: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+def payload_shape(data: Any) -> str:
+    """What a payload of the wrong shape holds, for the error that says so: its first keys, else its type."""
+    return ", ".join(sorted(map(str, data))[:8]) if isinstance(data, dict) else type(data).__name__

@@ -6,6 +6,7 @@ Parsers are pure functions from a fetched :class:`Document` to :class:`Parsed` r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -65,6 +66,9 @@ class Document:
     fetched_at: datetime
     # What the request that fetched it carried for its kind (page cursors, the read window, an auth step...).
     meta: dict[str, Any] = field(default_factory=dict)
+    # What that request handed on and must never be kept (RequestSpec.carry: a bearer token). Only the crawl sets it,
+    # for the kind's follow; a document read back from the store has none. Out of repr, so no log line shows it.
+    carried: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,10 @@ class RequestSpec:
     body: bytes | None = None
     # False for responses that carry secrets (an auth token): the body is used, never stored or parsed.
     keep_body: bool = True
-    meta: Mapping[str, Any] = field(default_factory=dict)  # handed back to the kind as Document.meta
+    meta: Mapping[str, Any] = field(default_factory=dict)  # handed back to the kind as Document.meta, and recorded
+    # What the kind needs again to follow this request's response and must never be kept (the bearer token of a
+    # login, for the next page): handed back as Document.carried with the response; never sent, stored or logged.
+    carry: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,9 @@ class Kind:
     detect: Callable[[bytes], bool] | None = None
     # Complaint sources page and authenticate. start_requests replaces start_urls when given (it may raise
     # SkipSource); follow returns the next requests a fetched document calls for (next page, the search after a
-    # login). Both are pure: they see only the context or document they are given.
+    # login). Both are pure: they see only the context or document they are given (a token a later page needs
+    # again travels in RequestSpec.carry and comes back as Document.carried, never in meta; until the crawl hands
+    # it back, scrapers/kinds/_login.py also keeps a copy in memory).
     start_requests: Callable[[SourceContext], list[RequestSpec]] | None = None
     follow: Callable[[Document], list[RequestSpec]] | None = None
 

@@ -86,6 +86,30 @@ def redirect_error(response: Response) -> str:
     return f"HTTP {response.status}: redirect to {target.hostname}{target.path[:100]} not followed"
 
 
+def conditional_headers(previous: dict[str, Any]) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the validators of a URL's previous good read."""
+    headers = {}
+    if previous.get("etag"):
+        headers["If-None-Match"] = previous["etag"]
+    if previous.get("last_modified"):
+        headers["If-Modified-Since"] = previous["last_modified"]
+    return headers
+
+
+def not_modified_record(previous: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """What a 304's fetch record takes from the read it confirms: that body's hash and size (the body is in the store
+    already) and, when the 304 does not repeat them, its validators, so that the next run can ask again."""
+    return {
+        "sha256": previous["sha256"],
+        "bytes": previous["bytes"],
+        "content_type": record["content_type"] or previous.get("content_type"),
+        "etag": record["etag"] or previous.get("etag"),
+        "last_modified": record["last_modified"] or previous.get("last_modified"),
+        "body": None,
+        "not_modified": True,
+    }
+
+
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -95,6 +119,10 @@ def _response_error(response: Response) -> str | None:
     """None for a usable response; else the error its fetch record carries (with why it was not retried, if so)."""
     if response.status < 300:
         return None
+    if response.status == 304:
+        if response.meta.get("previous"):
+            return None  # not modified since the body we hold: a successful read
+        return "HTTP 304 Not Modified to a request that was not conditional: no body to read"
     if response.status < 400:
         return redirect_error(response)
     note = response.meta.get("retry_note")
@@ -111,24 +139,63 @@ class SourcesSpider(scrapy.Spider):
         self.timeout = float(timeout)
         self.requests_made: dict[str, int] = {}
 
+    @property
+    def store(self) -> Path | None:
+        """The content-addressed body store (None for a spider built without a crawler)."""
+        crawler = getattr(self, "crawler", None)
+        configured = crawler.settings.get("OUTAGES_BODY_STORE") if crawler is not None else None
+        return Path(configured) if configured else None
+
     def _now(self) -> str:
         return self.as_of or datetime.now(UTC).isoformat()
 
-    def _request(self, source_id: str, kind: str, spec: registry.RequestSpec) -> scrapy.Request | None:
+    def _request(
+        self, source_id: str, kind: str, spec: registry.RequestSpec, validators: dict[str, Any] | None = None
+    ) -> scrapy.Request | None:
         made = self.requests_made.get(source_id, 0)
         if made >= MAX_REQUESTS_PER_SOURCE:
             return None
         self.requests_made[source_id] = made + 1
+        headers = dict(spec.headers)  # headers may carry credentials: they are sent, never recorded
+        meta = {"source_id": source_id, "kind": kind, "keep_body": spec.keep_body, "kind_meta": dict(spec.meta)}
+        # handed back to the kind with the response (Document.carried), never sent, recorded or logged
+        meta["kind_carry"] = dict(spec.carry)
+        previous = self._previous(spec, validators)
+        if previous is not None:
+            headers.update(conditional_headers(previous))
+            meta["previous"] = previous
         return scrapy.Request(
             spec.url,
             method=spec.method,
-            headers=dict(spec.headers),  # headers may carry credentials: they are sent, never recorded
+            headers=headers,
             body=spec.body,
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
-            meta={"source_id": source_id, "kind": kind, "keep_body": spec.keep_body, "kind_meta": dict(spec.meta)},
+            meta=meta,
         )
+
+    def _stored_body(self, sha256: str) -> bytes | None:
+        if self.store is None:
+            return None
+        try:
+            return body_path(self.store, sha256).read_bytes()
+        except OSError:
+            return None
+
+    def _previous(self, spec: registry.RequestSpec, validators: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The previous good read of this request's URL, when a conditional request can stand on it: a GET whose body
+        is kept, a validator to send, and that body still in the store (a 304 hands the stored copy on)."""
+        found = (validators or {}).get(spec.url)
+        if found is None or spec.method != "GET" or not spec.keep_body or self.store is None:
+            return None
+        if not (found.get("etag") or found.get("last_modified")):
+            return None
+        try:
+            size = body_path(self.store, found["sha256"]).stat().st_size
+        except OSError:
+            return None
+        return {**found, "bytes": size}
 
     async def start(self) -> AsyncIterator[Any]:
         for entry in self.plan:
@@ -145,8 +212,10 @@ class SourcesSpider(scrapy.Spider):
             except registry.SkipSource as skip:
                 yield {"source_id": entry["source_id"], "skipped": str(skip), "fetched_at": self._now()}
                 continue
+            # only a source's first requests are conditional: a follow-up depends on what its parent said
+            validators = {v["url"]: v for v in entry.get("validators") or ()}
             for spec in specs:
-                request = self._request(entry["source_id"], kind.name, spec)
+                request = self._request(entry["source_id"], kind.name, spec, validators)
                 if request is not None:
                     yield request
 
@@ -155,7 +224,8 @@ class SourcesSpider(scrapy.Spider):
         meta = response.meta
         keep = meta.get("keep_body", True)
         kind_meta = {**meta.get("kind_meta", {}), "http_status": response.status}
-        yield {
+        previous = meta.get("previous") if response.status == 304 else None
+        record = {
             "source_id": meta["source_id"],
             "url": request_url,
             "final_url": response.url,
@@ -169,16 +239,27 @@ class SourcesSpider(scrapy.Spider):
             "meta": kind_meta,
             "error": _response_error(response),
         }
+        if previous is not None:
+            record.update(not_modified_record(previous, record))
+        yield record
         kind = registry.get(meta["kind"])
-        if kind.follow is None or response.status >= 300:
+        if kind.follow is None or (response.status >= 300 and previous is None):
             return
+        body = response.body
+        if previous is not None:
+            # Not modified: the pages it leads to are still asked for, from the body we hold (paging, AWS's chain).
+            stored = self._stored_body(previous["sha256"])
+            if stored is None:
+                return  # the parse stage reports the missing body with its URL
+            body = stored
         doc = Document(
             source_id=meta["source_id"],
             url=request_url,
-            body=response.body,
-            content_type=_header(response, "Content-Type"),
+            body=body,
+            content_type=record["content_type"],
             fetched_at=parse_iso_utc(self._now(), what="fetched_at"),
             meta=kind_meta,
+            carried=meta.get("kind_carry") or {},
         )
         try:
             follow_ups = kind.follow(doc)
@@ -229,7 +310,9 @@ class BodyStorePipeline:
             return item
         body = item.pop("body")
         if body is None:
-            item["sha256"], item["bytes"] = None, None
+            # a 304 names the body it confirms (already in the store); anything else without a body names none
+            item.setdefault("sha256", None)
+            item.setdefault("bytes", None)
         else:
             item["sha256"], item["bytes"] = store_body(self.store, body), len(body)
         return item

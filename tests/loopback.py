@@ -15,6 +15,7 @@ class Route:
     status: int = 200
     content_type: str = "application/json"
     delay: float = 0.0  # seconds to wait before answering (longer than the crawl timeout = a timeout)
+    etag: str | None = None  # sent with the body; a request whose If-None-Match names it gets a 304 without one
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -24,6 +25,7 @@ class LoopbackServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, int] = {}
+        self.conditional: dict[str, list[str]] = {}  # path -> the If-None-Match of each request that sent one
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -51,8 +53,18 @@ class _Handler(BaseHTTPRequestHandler):
         route = self.server.routes.get(path, Route(b"not found", 404, "text/plain"))
         if route.delay:
             time.sleep(route.delay)
+        asked = self.headers.get("If-None-Match")
+        if asked is not None:
+            self.server.conditional.setdefault(path, []).append(asked)
+        not_modified = route.etag is not None and asked == route.etag and route.status == 200
         try:
-            self.send_response(route.status)
+            self.send_response(304 if not_modified else route.status)
+            if route.etag is not None:
+                self.send_header("ETag", route.etag)
+            if not_modified:
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_header("Content-Type", route.content_type)
             self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()

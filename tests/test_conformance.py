@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from scrapers import registry
-from scrapers.records import IMPACTS, UPDATE_STATUSES, Document, Incident, IncidentUpdate, Parsed
+from scrapers.records import IMPACTS, UPDATE_STATUSES, Incident, IncidentUpdate, Parsed
+from tests.helpers import assert_aware_utc, make_doc, utc
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():
@@ -37,10 +38,6 @@ COVERED_GLOBS = {
 FETCHED_AT = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def url_for(relative: str, kind: str) -> str:
     if kind == "aws_health":
         return "https://status.aws.amazon.com/data.json"
@@ -50,13 +47,8 @@ def url_for(relative: str, kind: str) -> str:
 @cache
 def parsed(relative: str) -> Parsed:
     kind = str(EXPECTED[relative]["kind"])
-    document = Document(
-        source_id=f"conformance-{kind}",
-        url=url_for(relative, kind),
-        body=(SAMPLES / relative).read_bytes(),
-        content_type="application/json",
-        fetched_at=FETCHED_AT,
-    )
+    body = (SAMPLES / relative).read_bytes()
+    document = make_doc(url_for(relative, kind), body, source_id=f"conformance-{kind}", fetched_at=FETCHED_AT)
     return registry.get(kind).parse(document)
 
 
@@ -105,19 +97,14 @@ def test_counts(relative: str) -> None:
 def test_invariants(relative: str) -> None:
     result = parsed(relative)
 
-    def aware_utc(value: datetime | None, what: str) -> None:
-        if value is not None:
-            assert value.tzinfo is not None, f"{what} is naive: {value!r}"
-            assert value.utcoffset() == timedelta(0), f"{what} is not UTC: {value!r}"
-
     ids = [i.native_id for i in result.incidents]
     assert len(ids) == len(set(ids)), "incident native ids repeat within one document"
     for inc in result.incidents:
         assert inc.title.strip(), f"incident {inc.native_id} has an empty title"
         assert inc.status in UPDATE_STATUSES, inc
         assert inc.impact is None or inc.impact in IMPACTS, inc
-        aware_utc(inc.started_at, f"{inc.native_id} started_at")
-        aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
+        assert_aware_utc(inc.started_at, f"{inc.native_id} started_at")
+        assert_aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
         if inc.status == "resolved" and inc.resolved_at and inc.started_at:
             assert inc.started_at <= inc.resolved_at + timedelta(seconds=1), inc
     keys = [(u.incident_native_id, u.native_id) for u in result.updates]
@@ -126,8 +113,8 @@ def test_invariants(relative: str) -> None:
     for update in result.updates:
         assert update.incident_native_id in known
         assert update.status in UPDATE_STATUSES, update
-        aware_utc(update.posted_at, f"update {update.native_id} posted_at")
-        aware_utc(update.created_at, f"update {update.native_id} created_at")
+        assert_aware_utc(update.posted_at, f"update {update.native_id} posted_at")
+        assert_aware_utc(update.created_at, f"update {update.native_id} created_at")
 
 
 # ------------------------------------------------------------------------------------------------- Statuspage

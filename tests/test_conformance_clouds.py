@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import pytest
 
 from scrapers import registry
 from scrapers.kinds import azure, gcp, slack
-from scrapers.records import COMPONENT_STATES, IMPACTS, UPDATE_STATUSES, Document, Incident, IncidentUpdate, Parsed
+from scrapers.records import COMPONENT_STATES, IMPACTS, UPDATE_STATUSES, Incident, IncidentUpdate, Parsed
+from tests.helpers import assert_aware_utc, make_doc, utc
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():
@@ -47,10 +48,6 @@ FETCHED_AT = datetime(2026, 9, 1, tzinfo=UTC)
 CAPTURES = sorted(EXPECTED)
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def kind_of(relative: str) -> str:
     return str(EXPECTED[relative]["kind"])
 
@@ -61,10 +58,10 @@ def parsed() -> dict[str, Parsed]:
     out = {}
     for relative in CAPTURES:
         kind = kind_of(relative)
-        document = Document(
+        document = make_doc(
+            URLS[kind],
+            (SAMPLES / relative).read_bytes(),
             source_id=f"conformance-{kind}",
-            url=URLS[kind],
-            body=(SAMPLES / relative).read_bytes(),
             content_type="application/rss+xml" if kind == "azure" else "application/json",
             fetched_at=FETCHED_AT,
         )
@@ -111,11 +108,6 @@ def test_counts(relative: str, parsed: dict[str, Parsed]) -> None:
 def test_invariants(relative: str, parsed: dict[str, Parsed]) -> None:
     result = parsed[relative]
 
-    def aware_utc(value: datetime | None, what: str) -> None:
-        if value is not None:
-            assert value.tzinfo is not None, f"{what} is naive: {value!r}"
-            assert value.utcoffset() == timedelta(0), f"{what} is not UTC: {value!r}"
-
     ids = [i.native_id for i in result.incidents]
     assert len(ids) == len(set(ids)), "incident native ids repeat within one document"
     components = {c.native_id for c in result.components}
@@ -126,8 +118,8 @@ def test_invariants(relative: str, parsed: dict[str, Parsed]) -> None:
         assert inc.impact is None or inc.impact in IMPACTS, inc
         assert inc.region == (inc.regions[0] if inc.regions else None), inc
         assert set(inc.component_ids) <= components, inc
-        aware_utc(inc.started_at, f"{inc.native_id} started_at")
-        aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
+        assert_aware_utc(inc.started_at, f"{inc.native_id} started_at")
+        assert_aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
         assert (inc.resolved_at is None) == (inc.status not in ("resolved", "completed")), inc
         if inc.resolved_at and inc.started_at:
             assert inc.started_at <= inc.resolved_at, inc
@@ -136,8 +128,8 @@ def test_invariants(relative: str, parsed: dict[str, Parsed]) -> None:
     for update in result.updates:
         assert update.incident_native_id in ids
         assert update.status in UPDATE_STATUSES, update
-        aware_utc(update.posted_at, f"update {update.native_id} posted_at")
-        aware_utc(update.created_at, f"update {update.native_id} created_at")
+        assert_aware_utc(update.posted_at, f"update {update.native_id} posted_at")
+        assert_aware_utc(update.created_at, f"update {update.native_id} created_at")
     for component in result.components:
         assert component.state in COMPONENT_STATES, component
 

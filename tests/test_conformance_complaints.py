@@ -18,6 +18,7 @@ from scrapers import registry
 from scrapers.kinds import mastodon, reddit
 from scrapers.records import Document
 from scrapers.registry import SourceContext
+from tests.helpers import make_doc
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "complaints"
 MASTODON_BODY = SAMPLES / "mastodon" / "timelines_tag_hoot_body.json"
@@ -30,8 +31,16 @@ pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"real samples not 
 FETCHED_AT = datetime(2026, 8, 1, 14, 0, tzinfo=UTC)
 
 
-def doc(url: str, body: bytes, meta: dict[str, Any] | None = None) -> Document:
-    return Document("sample", url, body, "application/json; charset=utf-8", FETCHED_AT, meta or {})
+def doc(url: str, body: bytes, meta: dict[str, Any] | None = None, carried: dict[str, str] | None = None) -> Document:
+    return make_doc(
+        url,
+        body,
+        source_id="sample",
+        content_type="application/json; charset=utf-8",
+        fetched_at=FETCHED_AT,
+        meta=meta,
+        carried=carried,
+    )
 
 
 def cassette_interaction(path: Path, method: str, url_part: str) -> dict[str, Any]:
@@ -145,7 +154,7 @@ def test_reddit_auth_flow_against_the_real_cassette() -> None:
     assert token_call["request"]["headers"]["Authorization"] == ["Basic <BASIC_AUTH>"]
 
     recorded_answer = token_call["response"]["body"]["string"].encode()
-    (search,) = reddit.follow(doc(token.url, recorded_answer, {**token.meta, "http_status": 200}))
+    (search,) = reddit.follow(doc(token.url, recorded_answer, {**token.meta, "http_status": 200}, dict(token.carry)))
     recorded = urlsplit(search_call["request"]["uri"])
     ours = urlsplit(search.url)
     assert ours.netloc == recorded.netloc == "oauth.reddit.com"

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from scrapers import registry
-from scrapers.records import IMPACTS, UPDATE_STATUSES, Document, IncidentUpdate, Parsed
+from scrapers.records import IMPACTS, UPDATE_STATUSES, IncidentUpdate, Parsed
+from tests.helpers import assert_aware_utc, make_doc, utc
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():
@@ -42,13 +43,10 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 FETCHED_AT = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 @cache
 def parsed(kind: str, relative: str, url: str) -> Parsed:
-    document = Document(f"conformance-{kind}", url, (SAMPLES / relative).read_bytes(), None, FETCHED_AT)
+    body = (SAMPLES / relative).read_bytes()
+    document = make_doc(url, body, source_id=f"conformance-{kind}", content_type=None, fetched_at=FETCHED_AT)
     return registry.get(kind).parse(document)
 
 
@@ -115,24 +113,20 @@ def test_counts(case: dict[str, Any]) -> None:
 def test_invariants(case: dict[str, Any]) -> None:
     result = parsed_case(case)
 
-    def aware_utc(value: datetime | None, what: str) -> None:
-        if value is not None:
-            assert value.utcoffset() == timedelta(0), f"{what} is not UTC: {value!r}"
-
     ids = [i.native_id for i in result.incidents]
     assert len(ids) == len(set(ids))
     for inc in result.incidents:
         assert inc.title.strip()
         assert inc.status in UPDATE_STATUSES and (inc.impact is None or inc.impact in IMPACTS)
-        aware_utc(inc.started_at, f"{inc.native_id} started_at")
-        aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
+        assert_aware_utc(inc.started_at, f"{inc.native_id} started_at")
+        assert_aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
         if inc.resolved_at and inc.started_at:
             assert inc.started_at <= inc.resolved_at
     keys = [(u.incident_native_id, u.native_id) for u in result.updates]
     assert len(keys) == len(set(keys))
     for update in result.updates:
         assert update.incident_native_id in ids and update.status in UPDATE_STATUSES
-        aware_utc(update.posted_at, f"update {update.native_id}")
+        assert_aware_utc(update.posted_at, f"update {update.native_id}")
 
 
 # --------------------------------------------------------------------------------------- Statuspage history

@@ -8,7 +8,6 @@ directly and compare it with what the parser made of it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 import pytest
 
 from scrapers import registry
-from scrapers.records import COMPONENT_STATES, IMPACTS, UPDATE_STATUSES, Document, Parsed
+from scrapers.records import COMPONENT_STATES, IMPACTS, UPDATE_STATUSES, Parsed
+from tests.helpers import assert_aware_utc, make_doc, utc
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():
@@ -35,10 +35,6 @@ COVERED_FOLDERS = {
 CAPTURES = sorted(EXPECTED)
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def of_kind(kind: str) -> list[str]:
     return [p for p in CAPTURES if EXPECTED[p]["kind"] == kind]
 
@@ -51,11 +47,10 @@ def raw(relative: str) -> Any:
 @cache
 def parsed(relative: str) -> Parsed:
     kind = EXPECTED[relative]["kind"]
-    document = Document(
+    document = make_doc(
+        f"https://status.example.test/{Path(relative).name}",
+        (SAMPLES / relative).read_bytes(),
         source_id=f"conformance-{kind}",
-        url=f"https://status.example.test/{Path(relative).name}",
-        body=(SAMPLES / relative).read_bytes(),
-        content_type="application/json",
         fetched_at=utc(EXPECTED[relative]["fetched_at"]),
     )
     return registry.get(kind).parse(document)
@@ -84,19 +79,14 @@ def test_counts(relative: str) -> None:
 def test_invariants(relative: str) -> None:
     result = parsed(relative)
 
-    def aware_utc(value: datetime | None, what: str) -> None:
-        if value is not None:
-            assert value.tzinfo is not None, f"{what} is naive: {value!r}"
-            assert value.utcoffset() == timedelta(0), f"{what} is not UTC: {value!r}"
-
     ids = [i.native_id for i in result.incidents]
     assert len(ids) == len(set(ids))
     for inc in result.incidents:
         assert inc.title.strip()
         assert inc.status in UPDATE_STATUSES, inc
         assert inc.impact is None or inc.impact in IMPACTS, inc
-        aware_utc(inc.started_at, f"{inc.native_id} started_at")
-        aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
+        assert_aware_utc(inc.started_at, f"{inc.native_id} started_at")
+        assert_aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
         if inc.resolved_at and inc.started_at:
             assert inc.started_at <= inc.resolved_at, inc
         if inc.status not in ("resolved", "completed", "postmortem"):
@@ -106,8 +96,8 @@ def test_invariants(relative: str) -> None:
     for update in result.updates:
         assert update.incident_native_id in ids
         assert update.status in UPDATE_STATUSES, update
-        aware_utc(update.posted_at, f"update {update.native_id} posted_at")
-        aware_utc(update.created_at, f"update {update.native_id} created_at")
+        assert_aware_utc(update.posted_at, f"update {update.native_id} posted_at")
+        assert_aware_utc(update.created_at, f"update {update.native_id} created_at")
     component_ids = [c.native_id for c in result.components]
     assert len(component_ids) == len(set(component_ids))
     for component in result.components:
@@ -115,7 +105,7 @@ def test_invariants(relative: str) -> None:
         assert component.state in COMPONENT_STATES, component
     for change in result.component_changes:
         assert change.state in COMPONENT_STATES, change
-        aware_utc(change.changed_at, f"change of {change.component_native_id}")
+        assert_aware_utc(change.changed_at, f"change of {change.component_native_id}")
         assert change.incident_native_id in ids
 
 

@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from hypothesis import strategies as st
 from scrapers import registry
 from scrapers.records import Document, Parsed, ParseError
 from scrapers.registry import RequestSpec, SkipSource, SourceContext
+from tests.helpers import FIXTURES, make_doc
 
 # Prefect's background threads (the session's test server, event clients) draw from the global `random` module while
 # hypothesis generates data; our strategies never do, so that warning is about them, not us.
@@ -52,7 +52,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FETCHED_AT = datetime(2021, 12, 7, 17, 0, tzinfo=UTC)
 KINDS = registry.names()
 FAKE_ENV = {
@@ -143,21 +142,31 @@ def _plans(kind: str) -> Iterator[RequestSpec]:
         if session and spec.follow is not None:
             for request in first:
                 body = (FIXTURES / "complaints" / session).read_bytes()
-                yield from spec.follow(document(request.url, body, {**request.meta, "http_status": 200}))
+                answer = document(request.url, body, {**request.meta, "http_status": 200}, carried=request.carry)
+                yield from spec.follow(answer)
 
 
 @cache
-def targets(kind: str) -> tuple[tuple[str, dict[str, Any]], ...]:
-    """(url, meta) pairs a document of this kind arrives with: plain catalog URLs, and the kind's own requests."""
-    out: list[tuple[str, dict[str, Any]]] = [(url, {}) for url in URLS[kind]]
+def targets(kind: str) -> tuple[tuple[str, dict[str, Any], dict[str, str]], ...]:
+    """(url, meta, carried) a document of this kind arrives with: plain catalog URLs, and the kind's own requests
+    (with what they hand on to follow, as the crawl hands it back)."""
+    out: list[tuple[str, dict[str, Any], dict[str, str]]] = [(url, {}, {}) for url in URLS[kind]]
     for spec in _plans(kind):
         meta = json.loads(json.dumps(dict(spec.meta)))  # as the landing stage stores it
-        out.extend((spec.url, {**meta, "http_status": status}) for status in (200, 429, 500))
+        out.extend((spec.url, {**meta, "http_status": status}, dict(spec.carry)) for status in (200, 429, 500))
     return tuple(out)
 
 
-def document(url: str, body: bytes, meta: dict[str, Any] | None = None, content_type: str | None = None) -> Document:
-    return Document("fuzz", url, body, content_type, FETCHED_AT, meta or {})
+def document(
+    url: str,
+    body: bytes,
+    meta: dict[str, Any] | None = None,
+    content_type: str | None = None,
+    carried: Mapping[str, str] | None = None,
+) -> Document:
+    return make_doc(
+        url, body, source_id="fuzz", content_type=content_type, fetched_at=FETCHED_AT, meta=meta, carried=carried
+    )
 
 
 # ------------------------------------------------------------------------------------------------- generators
@@ -301,9 +310,9 @@ EXAMPLES: dict[str, int] = {}
 def test_parse_returns_parsed_or_raises_parse_error(kind: str, data: st.DataObject) -> None:
     spec = registry.get(kind)
     body = data.draw(payloads(kind), label="body")
-    url, meta = data.draw(st.sampled_from(targets(kind)), label="target")
+    url, meta, carried = data.draw(st.sampled_from(targets(kind)), label="target")
     content_type = data.draw(st.sampled_from([None, "application/json", "text/html", "application/xml", "text/csv"]))
-    doc = document(url, body, meta, content_type)
+    doc = document(url, body, meta, content_type, carried)
     EXAMPLES[kind] = EXAMPLES.get(kind, 0) + 1
     try:
         parsed = spec.parse(doc)

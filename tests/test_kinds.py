@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from scrapers import registry
 from scrapers.records import (
-    IMPACTS,
-    UPDATE_STATUSES,
     ComplaintCount,
-    Document,
     Incident,
     IncidentUpdate,
     Parsed,
     ParseError,
 )
+from tests.helpers import FIXTURES, assert_aware_utc, assert_incidents_well_formed, make_doc, utc
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FETCHED_AT = datetime(2021, 12, 8, 12, 0, tzinfo=UTC)
 
 URLS = {
@@ -30,23 +26,9 @@ URLS = {
 }
 
 
-def utc(text: str) -> datetime:
-    """An expected instant, written as ISO 8601 (``Z`` or an offset), as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def doc(kind: str, body: bytes, content_type: str | None = "application/json") -> Document:
-    return Document(
-        source_id=f"test-{kind}",
-        url=URLS[kind],
-        body=body,
-        content_type=content_type,
-        fetched_at=FETCHED_AT,
-    )
-
-
 def parse(kind: str, body: bytes, content_type: str | None = "application/json") -> Parsed:
-    return registry.get(kind).parse(doc(kind, body, content_type))
+    doc = make_doc(URLS[kind], body, source_id=f"test-{kind}", content_type=content_type, fetched_at=FETCHED_AT)
+    return registry.get(kind).parse(doc)
 
 
 def parse_fixture(kind: str, name: str) -> Parsed:
@@ -59,28 +41,10 @@ def fixture_json(name: str) -> dict:
 
 def assert_well_formed(parsed: Parsed) -> None:
     """The invariants every parser output keeps: UTC-aware times, titles, known enums, linked updates."""
-
-    def aware_utc(value: datetime | None) -> None:
-        if value is not None:
-            assert value.tzinfo is not None and value.utcoffset() == timedelta(0), value
-
-    ids = {incident.native_id for incident in parsed.incidents}
-    for incident in parsed.incidents:
-        assert isinstance(incident, Incident)
-        assert incident.title.strip()
-        assert incident.status in UPDATE_STATUSES
-        assert incident.impact is None or incident.impact in IMPACTS
-        aware_utc(incident.started_at)
-        aware_utc(incident.resolved_at)
-    for update in parsed.updates:
-        assert isinstance(update, IncidentUpdate)
-        assert update.incident_native_id in ids
-        assert update.status in UPDATE_STATUSES
-        aware_utc(update.posted_at)
-        aware_utc(update.created_at)
+    assert_incidents_well_formed(parsed)
     for count in parsed.counts:
         assert isinstance(count, ComplaintCount)
-        aware_utc(count.bucket_start)
+        assert_aware_utc(count.bucket_start)
 
 
 def by_id(parsed: Parsed) -> tuple[dict[str, Incident], dict[str, IncidentUpdate]]:

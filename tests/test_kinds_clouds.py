@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,13 @@ from scrapers.records import (
     COMPONENT_STATES,
     IMPACTS,
     UPDATE_STATUSES,
-    Document,
     Incident,
     IncidentUpdate,
     Parsed,
     ParseError,
 )
+from tests.helpers import FIXTURES, assert_aware_utc, make_doc, utc
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FETCHED_AT = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 
 URLS = {
@@ -46,14 +45,8 @@ OTHER_FIXTURES = [
 DETECTORS = {"gcp": gcp.detect, "azure": azure.detect, "slack": slack.detect}
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def parse(kind: str, body: bytes, content_type: str | None = None) -> Parsed:
-    doc = Document(
-        source_id=f"test-{kind}", url=URLS[kind], body=body, content_type=content_type, fetched_at=FETCHED_AT
-    )
+    doc = make_doc(URLS[kind], body, source_id=f"test-{kind}", content_type=content_type, fetched_at=FETCHED_AT)
     return registry.get(kind).parse(doc)
 
 
@@ -68,10 +61,6 @@ def fixture_json(name: str) -> Any:
 
 
 def assert_well_formed(parsed: Parsed) -> None:
-    def aware_utc(value: datetime | None) -> None:
-        if value is not None:
-            assert value.tzinfo is not None and value.utcoffset() == timedelta(0), value
-
     ids = [incident.native_id for incident in parsed.incidents]
     assert len(ids) == len(set(ids))
     for incident in parsed.incidents:
@@ -79,15 +68,15 @@ def assert_well_formed(parsed: Parsed) -> None:
         assert incident.status in UPDATE_STATUSES
         assert incident.impact is None or incident.impact in IMPACTS
         assert incident.region == (incident.regions[0] if incident.regions else None)
-        aware_utc(incident.started_at)
-        aware_utc(incident.resolved_at)
+        assert_aware_utc(incident.started_at)
+        assert_aware_utc(incident.resolved_at)
     keys = [(u.incident_native_id, u.native_id) for u in parsed.updates]
     assert len(keys) == len(set(keys))
     for update in parsed.updates:
         assert update.incident_native_id in ids
         assert update.status in UPDATE_STATUSES
-        aware_utc(update.posted_at)
-        aware_utc(update.created_at)
+        assert_aware_utc(update.posted_at)
+        assert_aware_utc(update.created_at)
     component_ids = [c.native_id for c in parsed.components]
     assert len(component_ids) == len(set(component_ids))
     assert {cid for i in parsed.incidents for cid in i.component_ids} == set(component_ids)

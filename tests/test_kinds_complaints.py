@@ -8,6 +8,7 @@ import base64
 import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from scrapers import registry
 from scrapers.kinds import bluesky, downdetector, hackernews, mastodon, reddit
 from scrapers.records import ComplaintCount, Document, Parsed, ParseError, Post
 from scrapers.registry import RequestSpec, SkipSource, SourceContext
+from tests.helpers import FIXTURES, make_doc, utc
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 COMPLAINTS = FIXTURES / "complaints"
 FETCHED_AT = datetime(2021, 12, 7, 17, 7, 30, tzinfo=UTC)
 SINCE = datetime(2021, 12, 7, 15, 0, tzinfo=UTC)
@@ -59,31 +60,26 @@ SECRETS = [
 COMPLAINT_KINDS = ("bluesky", "downdetector", "hackernews", "mastodon", "reddit")
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def body(name: str) -> bytes:
     return (COMPLAINTS / name).read_bytes()
 
 
-def document(url: str, payload: bytes | str, meta: Mapping[str, Any] | None = None, source: str = "test") -> Document:
+def document(
+    url: str,
+    payload: bytes | str,
+    meta: Mapping[str, Any] | None = None,
+    source: str = "test",
+    carried: Mapping[str, str] | None = None,
+) -> Document:
     """A fetched document as the spider hands it over: meta is the request's meta plus the HTTP status, round-tripped
-    through JSON as the landing stage stores it."""
-    data = payload.encode() if isinstance(payload, str) else payload
-    return Document(
-        source_id=source,
-        url=url,
-        body=data,
-        content_type="application/json",
-        fetched_at=FETCHED_AT,
-        meta=json.loads(json.dumps(dict(meta or {}))),
-    )
+    through JSON as the landing stage stores it; carried is what the request handed on for follow."""
+    meta = json.loads(json.dumps(dict(meta or {})))
+    return make_doc(url, payload, source_id=source, fetched_at=FETCHED_AT, meta=meta, carried=carried)
 
 
 def answer(spec: RequestSpec, payload: bytes | str, status: int = 200) -> Document:
-    """The document a request's response becomes (meta = the request's meta + http_status)."""
-    return document(spec.url, payload, {**spec.meta, "http_status": status})
+    """The document a request's response becomes (meta = the request's meta + http_status; carried = its carry)."""
+    return document(spec.url, payload, {**spec.meta, "http_status": status}, carried=spec.carry)
 
 
 def context(
@@ -454,6 +450,19 @@ def test_bluesky_stops_on_a_repeated_cursor_an_old_page_or_an_unknown_session() 
     assert bluesky.follow(document(search.url, body("bluesky_search.json"), stranger)) == []
 
 
+def test_bluesky_pages_on_what_the_document_carries_not_on_process_memory() -> None:
+    (search,) = bluesky.follow(answer(bluesky_session(), body("bluesky_session.json")))
+    assert search.carry == {"token": BLUESKY_ACCESS}
+    # the page as another process would see it: a session name this one never made, the token handed back
+    elsewhere = document(search.url, body("bluesky_search.json"), {**search.meta, "session": "made-elsewhere"})
+    assert bluesky.follow(elsewhere) == []  # nothing handed back: no token, no next page
+    (second,) = bluesky.follow(replace(elsewhere, carried=search.carry))
+    assert second.headers["Authorization"] == f"Bearer {BLUESKY_ACCESS}"
+    assert second.carry == search.carry and second.meta["session"] == "made-elsewhere"
+    # what logs would print of a document or a request never shows the token that travels with it
+    assert BLUESKY_ACCESS not in repr(replace(elsewhere, carried=search.carry)) and "carry" not in repr(second)
+
+
 def test_bluesky_parse() -> None:
     parsed = bluesky.parse(document(BLUESKY_URL, body("bluesky_search.json"), {"step": "search"}))
     assert_posts_well_formed(parsed)
@@ -547,6 +556,19 @@ def test_reddit_stops_without_after_or_with_the_same_after() -> None:
     assert reddit.follow(answer(search, json.dumps(last))) == []
     (second,) = reddit.follow(answer(search, body("reddit_search.json")))
     assert reddit.follow(answer(second, body("reddit_search.json"))) == []
+
+
+def test_reddit_pages_on_what_the_document_carries_not_on_process_memory() -> None:
+    early = context(REDDIT_URL, FAKE_ENV, since=utc("2021-12-01T00:00:00Z"))
+    (token,) = reddit.start_requests(early)
+    assert token.carry == {"user_agent": FAKE_ENV["REDDIT_USER_AGENT"]}  # read from the environment: not in meta
+    (search,) = reddit.follow(answer(token, body("reddit_token.json")))
+    assert search.carry == {"user_agent": FAKE_ENV["REDDIT_USER_AGENT"], "token": REDDIT_BEARER}
+    meta = {**search.meta, "session": "made-elsewhere"}
+    assert reddit.follow(document(search.url, body("reddit_search.json"), meta)) == []
+    (second,) = reddit.follow(document(search.url, body("reddit_search.json"), meta, carried=search.carry))
+    assert second.headers["Authorization"] == f"bearer {REDDIT_BEARER}"
+    assert second.headers["User-Agent"] == FAKE_ENV["REDDIT_USER_AGENT"]
 
 
 def test_reddit_parse() -> None:

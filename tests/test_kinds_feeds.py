@@ -7,7 +7,6 @@ import codecs
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,9 @@ import pytest
 from scrapers import registry
 from scrapers.kinds import feed as feed_kind
 from scrapers.kinds import statuspage
-from scrapers.records import IMPACTS, UPDATE_STATUSES, Document, Incident, IncidentUpdate, Parsed, ParseError
+from scrapers.records import IMPACTS, UPDATE_STATUSES, Incident, IncidentUpdate, Parsed, ParseError
+from tests.helpers import FIXTURES, assert_aware_utc, make_doc, utc
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FETCHED_AT = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 FEED_URL = "https://status.example.test/feed.atom"
 HISTORY_URL = "https://status.example.test/history.atom"
@@ -25,12 +24,9 @@ CURRENT_URL = "https://health.aws.amazon.com/public/currentevents"
 RSS_URL = "https://status.aws.amazon.com/rss/ec2-us-east-1.rss"
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def parse(kind: str, body: bytes, url: str, content_type: str | None = "application/xml") -> Parsed:
-    return registry.get(kind).parse(Document(f"test-{kind}", url, body, content_type, FETCHED_AT))
+    doc = make_doc(url, body, source_id=f"test-{kind}", content_type=content_type, fetched_at=FETCHED_AT)
+    return registry.get(kind).parse(doc)
 
 
 def fixture(name: str) -> bytes:
@@ -51,8 +47,8 @@ def assert_well_formed(parsed: Parsed) -> None:
     for inc in parsed.incidents:
         assert inc.title.strip() and inc.status in UPDATE_STATUSES
         assert inc.impact is None or inc.impact in IMPACTS
-        for value in (inc.started_at, inc.resolved_at):
-            assert value is None or value.utcoffset() == timedelta(0)
+        assert_aware_utc(inc.started_at)
+        assert_aware_utc(inc.resolved_at)
     for update in parsed.updates:
         assert update.incident_native_id in ids and update.status in UPDATE_STATUSES
         assert update.posted_at.utcoffset() == timedelta(0)

@@ -7,8 +7,7 @@ the content is made up. Real captures are exercised in test_conformance_hosted.p
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,17 +15,14 @@ import pytest
 from scrapers import registry
 from scrapers.records import (
     COMPONENT_STATES,
-    IMPACTS,
-    UPDATE_STATUSES,
     Component,
-    Document,
     Incident,
     IncidentUpdate,
     Parsed,
     ParseError,
 )
+from tests.helpers import FIXTURES, assert_aware_utc, assert_incidents_well_formed, make_doc, utc
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FETCHED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 URLS = {
@@ -53,19 +49,8 @@ FOREIGN_FIXTURES = sorted(
 )
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def parse(kind: str, body: bytes, *, url: str | None = None, fetched_at: datetime = FETCHED_AT) -> Parsed:
-    document = Document(
-        source_id=f"test-{kind}",
-        url=url or URLS[kind],
-        body=body,
-        content_type="application/json",
-        fetched_at=fetched_at,
-    )
-    return registry.get(kind).parse(document)
+    return registry.get(kind).parse(make_doc(url or URLS[kind], body, source_id=f"test-{kind}", fetched_at=fetched_at))
 
 
 def fixture(name: str) -> Any:
@@ -81,27 +66,11 @@ def parse_data(kind: str, data: Any) -> Parsed:
 
 
 def assert_well_formed(parsed: Parsed) -> None:
-    def aware_utc(value: datetime | None) -> None:
-        if value is not None:
-            assert value.tzinfo is not None and value.utcoffset() == timedelta(0), value
-
     ids = [i.native_id for i in parsed.incidents]
     assert len(ids) == len(set(ids))
-    for incident in parsed.incidents:
-        assert isinstance(incident, Incident)
-        assert incident.title.strip()
-        assert incident.status in UPDATE_STATUSES
-        assert incident.impact is None or incident.impact in IMPACTS
-        aware_utc(incident.started_at)
-        aware_utc(incident.resolved_at)
     keys = [(u.incident_native_id, u.native_id) for u in parsed.updates]
     assert len(keys) == len(set(keys))
-    for update in parsed.updates:
-        assert isinstance(update, IncidentUpdate)
-        assert update.incident_native_id in ids
-        assert update.status in UPDATE_STATUSES
-        aware_utc(update.posted_at)
-        aware_utc(update.created_at)
+    assert_incidents_well_formed(parsed)
     component_ids = [c.native_id for c in parsed.components]
     assert len(component_ids) == len(set(component_ids))
     for component in parsed.components:
@@ -109,7 +78,7 @@ def assert_well_formed(parsed: Parsed) -> None:
         assert component.state in COMPONENT_STATES
     for change in parsed.component_changes:
         assert change.state in COMPONENT_STATES
-        aware_utc(change.changed_at)
+        assert_aware_utc(change.changed_at)
 
 
 def by_id(parsed: Parsed) -> tuple[dict[str, Incident], dict[str, IncidentUpdate], dict[str, Component]]:

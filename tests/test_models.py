@@ -36,6 +36,7 @@ def fill(con: duckdb.DuckDBPyConnection, level: int, days: int = 10, bumps: dict
             "update raw_complaint_counts set reports = reports + ? where bucket_start = ?",
             [extra, START + timedelta(minutes=15 * index)],
         )
+    build_models(con)  # the counts are a materialized model: refreshed when raw data changes, as a load does
 
 
 def spikes(con: duckdb.DuckDBPyConnection) -> list[tuple[datetime, datetime, int]]:

@@ -62,9 +62,9 @@ TRACED_INGEST = textwrap.dedent(
         def __getattr__(self, name):
             return getattr(self._con, name)
 
-    def slow_build(con):
+    def slow_build(con, **kwargs):
         time.sleep(1.5)
-        return real_build(con)
+        return real_build(con, **kwargs)
 
     import flows.ingest as ingest_module
     real_lock = ingest_module.writer_lock

@@ -42,7 +42,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import decode_text, load_json, payload_shape
 from scrapers.records import (
     Component,
     ComponentChange,
@@ -251,7 +251,7 @@ def parse(doc: Document) -> Parsed:
     data = load_json(doc)
     page = data.get("data") if isinstance(data, dict) else None
     if not isinstance(page, dict) or page.get("type") != "status_page":
-        keys = ", ".join(sorted(map(str, data))[:8]) if isinstance(data, dict) else type(data).__name__
+        keys = payload_shape(data)
         raise ParseError(
             f"{doc.url}: not a Better Stack status page index.json (no 'data' of type 'status_page'; got {keys})"
         )

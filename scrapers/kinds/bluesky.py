@@ -9,7 +9,7 @@ Catalog url: the search as a person would paste it, e.g. ``https://api.bsky.app/
 (other parameters such as ``lang`` are kept; ``public.api.bsky.app`` is read as ``api.bsky.app``, which serves
 authenticated search).
 
-Requests.
+Requests (the login and paging are :mod:`scrapers.kinds._login`'s, shared with Reddit).
 1. ``POST https://bsky.social/xrpc/com.atproto.server.createSession`` with ``{"identifier", "password"}`` as JSON,
    ``keep_body=False`` (its answer holds the tokens, so the crawl neither stores nor parses it) and
    ``meta = {"step": "session", "search_url", "since", "until"}``.
@@ -17,10 +17,9 @@ Requests.
    read window (ISO 8601, UTC), ``limit=100``, ``sort=latest`` and ``Authorization: Bearer <accessJwt>``.
 3. :func:`follow` on a search page asks for the next page with its ``cursor``, until a page has no cursor, no posts,
    or reaches back past ``since``.
-The bearer token lives only in request headers, which the crawl sends and never records. A later page needs the token
-again but sees only the previous page, so the token is also kept in this process's memory (:data:`_TOKENS`) under a
-random reference; only the reference goes into ``meta`` (``meta["session"]``), and it means nothing outside the
-process that made it. If the reference is unknown (another process), paging stops.
+The bearer token lives only in request headers, which the crawl sends and never records, and in the requests'
+``carry``, which comes back with the response for the next page and is never recorded either; never in ``meta``
+(``meta["session"]`` only names the login). A page that comes without the token ends the paging.
 
 Normalization. Each postView is a :class:`Post`: ``native_id`` and ``uri`` = the post's ``at://`` uri; ``url`` =
 ``https://bsky.app/profile/<handle>/post/<rkey>`` (the DID when the handle is ``handle.invalid``); ``posted_at`` =
@@ -33,15 +32,22 @@ else ``author.handle``; ``text`` = ``record.text``; ``lang`` = the first of ``re
 from __future__ import annotations
 
 import json
-import secrets
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapers.jsonbody import decode_text, load_json
+from scrapers.kinds._login import (
+    TokenLogin,
+    credentials,
+    follow_login,
+    follow_page,
+    next_cursor,
+    read_window,
+)
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext, register
 from scrapers.timeparse import parse_optional_iso_utc
-from scrapers.urls import iso_z as _iso
 from scrapers.urls import with_query
 
 SESSION_URL = "https://bsky.social/xrpc/com.atproto.server.createSession"
@@ -51,24 +57,14 @@ LIMIT = 100
 PUBLIC_HOST = "public.api.bsky.app"
 SEARCH_HOST = "api.bsky.app"
 
-# Access tokens by the random reference their session's requests carry in meta. Process memory only: never logged,
-# stored or put in meta; it is how a later page gets the bearer header its previous page could not hand on.
-_TOKENS: dict[str, str] = {}
-
 
 def start_urls(url: str) -> list[str]:
     return [url]
 
 
 def start_requests(context: SourceContext) -> list[RequestSpec]:
-    handle = (context.env.get(HANDLE_VAR) or "").strip()
-    password = context.env.get(PASSWORD_VAR) or ""
-    if not handle or not password:
-        missing = [name for name, value in ((HANDLE_VAR, handle), (PASSWORD_VAR, password)) if not value]
-        raise SkipSource(
-            f"bluesky search needs a session: set {HANDLE_VAR} and {PASSWORD_VAR} (an app password) in the "
-            f"environment ({' and '.join(missing)} not set)"
-        )
+    needs = f"bluesky search needs a session: set {HANDLE_VAR} and {PASSWORD_VAR} (an app password)"
+    handle, password = credentials(context, HANDLE_VAR, PASSWORD_VAR, needs)
     return [
         RequestSpec(
             url=SESSION_URL,
@@ -76,12 +72,7 @@ def start_requests(context: SourceContext) -> list[RequestSpec]:
             headers={"Content-Type": "application/json", "Accept": "application/json"},
             body=json.dumps({"identifier": handle, "password": password}).encode("utf-8"),
             keep_body=False,  # the answer carries access and refresh tokens
-            meta={
-                "step": "session",
-                "search_url": context.url,
-                "since": _iso(context.since),
-                "until": _iso(context.until),
-            },
+            meta={"step": "session", **read_window(context)},
         )
     ]
 
@@ -101,36 +92,18 @@ def search_url(pasted: str, since: str | None, until: str | None, cursor: str | 
     return with_query(pasted, updates, drop=("cursor",))
 
 
-def _search_request(url: str, token: str, session: str, meta: dict[str, Any]) -> RequestSpec:
-    return RequestSpec(
-        url=url,
-        # Headers are sent, never stored or logged by the crawl: the bearer token lives only here (and in _TOKENS).
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-        meta={**meta, "step": "search", "session": session},
-    )
+def _search_url(pasted: str, window: Mapping[str, Any], cursor: str | None) -> str:
+    return search_url(pasted, window.get("since"), window.get("until"), cursor)
 
 
-def _window_meta(doc: Document) -> dict[str, Any]:
-    return {key: doc.meta[key] for key in ("search_url", "since", "until") if doc.meta.get(key) is not None}
-
-
-def _follow_session(doc: Document) -> list[RequestSpec]:
-    data = load_json(doc)
-    token = data.get("accessJwt") if isinstance(data, dict) else None
-    if not isinstance(token, str) or not token:
-        error = data.get("error") if isinstance(data, dict) else None
-        raise ParseError(
-            f"bluesky session request to {doc.url} returned no accessJwt"
-            + (f" (error {str(error)[:80]!r})" if error else "")
-            + f"; check {HANDLE_VAR} and {PASSWORD_VAR}"
-        )
-    pasted = doc.meta.get("search_url")
-    if not isinstance(pasted, str) or not pasted:
-        raise ParseError(f"bluesky session document from {doc.url} lacks meta search_url")
-    session = secrets.token_hex(8)
-    _TOKENS[session] = token
-    meta = _window_meta(doc)
-    return [_search_request(search_url(pasted, meta.get("since"), meta.get("until")), token, session, meta)]
+LOGIN = TokenLogin(
+    kind="bluesky",
+    step="session",
+    token_key="accessJwt",
+    scheme="Bearer",
+    credentials=f"{HANDLE_VAR} and {PASSWORD_VAR}",
+    search_url=_search_url,
+)
 
 
 def _page(doc: Document) -> dict[str, Any]:
@@ -151,29 +124,15 @@ def _page(doc: Document) -> dict[str, Any]:
     return data
 
 
-def _follow_search(doc: Document) -> list[RequestSpec]:
-    data = _page(doc)
-    cursor = data.get("cursor")
-    if not data["posts"] or not isinstance(cursor, str) or not cursor:
-        return []
-    if cursor == dict(parse_qsl(urlsplit(doc.url).query)).get("cursor"):
-        return []  # the same cursor again: stop rather than loop
-    since = parse_optional_iso_utc(doc.meta.get("since"), what="meta since")
-    if since is not None and min(_post(p, doc.url).posted_at for p in data["posts"]) < since:
-        return []
-    session = str(doc.meta.get("session") or "")
-    token = _TOKENS.get(session)
-    if token is None:
-        return []  # the session lives in another process's memory: this run cannot read further pages
-    meta = _window_meta(doc)
-    url = search_url(str(meta.get("search_url") or doc.url), meta.get("since"), meta.get("until"), cursor)
-    return [_search_request(url, token, session, meta)]
-
-
 def follow(doc: Document) -> list[RequestSpec]:
-    if doc.meta.get("step") == "session":
-        return _follow_session(doc)
-    return _follow_search(doc)
+    if LOGIN.is_login(doc):
+        return follow_login(doc, LOGIN)
+    data = _page(doc)
+    posts = data["posts"]
+    cursor = next_cursor(
+        doc, "cursor", data.get("cursor"), bool(posts), lambda: min(_post(p, doc.url).posted_at for p in posts)
+    )
+    return [] if cursor is None else follow_page(doc, LOGIN, cursor)
 
 
 def _post(raw: Any, where: str) -> Post:
@@ -214,7 +173,7 @@ def _post(raw: Any, where: str) -> Post:
 
 
 def parse(doc: Document) -> Parsed:
-    if doc.meta.get("step") == "session":
+    if LOGIN.is_login(doc):
         return Parsed()  # never kept, but say so if one is handed over
     return Parsed(posts=[_post(raw, doc.url) for raw in _page(doc)["posts"]])
 

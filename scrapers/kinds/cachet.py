@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import decode_text, load_json, payload_shape
 from scrapers.records import (
     Component,
     ComponentState,
@@ -237,7 +237,7 @@ def _incident(raw: dict[str, Any], clock: _Clock, where: str) -> tuple[Incident,
 def parse(doc: Document) -> Parsed:
     data = load_json(doc)
     if not isinstance(data, dict) or not isinstance(data.get("data"), list | dict):
-        keys = ", ".join(sorted(map(str, data))[:8]) if isinstance(data, dict) else type(data).__name__
+        keys = payload_shape(data)
         raise ParseError(f"{doc.url}: not a Cachet API v1 payload (no 'data' list or object; got {keys})")
     records = data["data"] if isinstance(data["data"], list) else [data["data"]]
     clock = _Clock(data.get("meta"), doc.url)

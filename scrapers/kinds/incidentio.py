@@ -24,7 +24,7 @@ import dataclasses
 import json
 import re
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import decode_text, load_json, payload_shape
 from scrapers.kinds import statuspage
 from scrapers.records import Document, Parsed, ParseError
 from scrapers.registry import Kind, register
@@ -60,7 +60,7 @@ def parse(doc: Document) -> Parsed:
     data = load_json(doc)
     page = data.get("page") if isinstance(data, dict) else None
     if not isinstance(page, dict):
-        keys = ", ".join(sorted(map(str, data))[:8]) if isinstance(data, dict) else type(data).__name__
+        keys = payload_shape(data)
         raise ParseError(f"{doc.url}: not an incident.io summary.json (no 'page' object; got {keys})")
     parsed = statuspage.parse(doc)
     page_url = page.get("url")

@@ -9,7 +9,7 @@ minute (``X-Ratelimit-*`` headers).
 Catalog url: the search as a person would paste it, e.g. ``https://www.reddit.com/search.json?q=outage`` or
 ``https://www.reddit.com/r/sysadmin/search.json?q=outage&restrict_sr=1``.
 
-Requests.
+Requests (the login and paging are :mod:`scrapers.kinds._login`'s, shared with Bluesky).
 1. ``POST https://www.reddit.com/api/v1/access_token`` with HTTP basic auth (id:secret) and
    ``grant_type=client_credentials``, ``keep_body=False`` (the answer is a token: never stored or parsed),
    ``meta = {"step": "token", "session", "search_url", "since", "until"}``.
@@ -18,10 +18,10 @@ Requests.
    ``raw_json=1`` (text without HTML entities), with ``Authorization: bearer <token>``.
 3. :func:`follow` on a listing asks for the next page with its ``after``, until ``after`` is null, a page is empty
    or its oldest post was created before ``since``. Reddit lists at most about 1,000 results for one search.
-The token lives only in request headers (sent, never recorded by the crawl) and, so that a later page can send it
-again, in this process's memory (:data:`_SESSIONS`) under a random reference carried in ``meta["session"]``; the
-User-Agent is kept there too, so nothing read from the environment goes into ``meta``. An unknown reference (another
-process) stops paging.
+The token lives only in request headers (sent, never recorded by the crawl) and in the requests' ``carry``, which
+comes back with the response for the next page and is never recorded either; the User-Agent travels the same way, so
+nothing read from the environment goes into ``meta`` (``meta["session"]`` only names the login). A page that comes
+without the token ends the paging.
 
 Normalization. A Listing of ``t3`` (submissions) and ``t1`` (comments), or a JSON array of Listings, gives one
 :class:`Post` per child: ``native_id`` = the fullname (``name``, e.g. ``t3_abc12``), ``uri`` = ``reddit:<name>``,
@@ -35,15 +35,22 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapers.jsonbody import decode_text, load_json
+from scrapers.kinds._login import (
+    TokenLogin,
+    credentials,
+    follow_login,
+    follow_page,
+    next_cursor,
+    read_window,
+)
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext, register
-from scrapers.timeparse import parse_optional_iso_utc
-from scrapers.urls import iso_z as _iso
+from scrapers.registry import Kind, RequestSpec, SourceContext, register
 from scrapers.urls import with_query
 
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
@@ -55,27 +62,16 @@ DEFAULT_USER_AGENT = "python:outages:0.1.0 (outage complaint counts)"
 LIMIT = 100
 SITE = "https://www.reddit.com"
 
-# (bearer token, User-Agent) by the random reference a session's requests carry in meta. Process memory only: never
-# logged, stored or put in meta; it is how the search and its later pages get the headers a document cannot hand on.
-_SESSIONS: dict[str, tuple[str, str]] = {}
-
 
 def start_urls(url: str) -> list[str]:
     return [url]
 
 
 def start_requests(context: SourceContext) -> list[RequestSpec]:
-    client_id = (context.env.get(ID_VAR) or "").strip()
-    secret = context.env.get(SECRET_VAR) or ""
-    if not client_id or not secret:
-        missing = [name for name, value in ((ID_VAR, client_id), (SECRET_VAR, secret)) if not value]
-        raise SkipSource(
-            f"reddit search needs OAuth: set {ID_VAR} and {SECRET_VAR} (and optionally {AGENT_VAR}) in the "
-            f"environment ({' and '.join(missing)} not set)"
-        )
+    needs = f"reddit search needs OAuth: set {ID_VAR} and {SECRET_VAR} (and optionally {AGENT_VAR})"
+    client_id, secret = credentials(context, ID_VAR, SECRET_VAR, needs)
     agent = (context.env.get(AGENT_VAR) or "").strip() or DEFAULT_USER_AGENT
     session = secrets.token_hex(8)
-    _SESSIONS[session] = ("", agent)  # the token joins it when follow reads the token document
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode("ascii")
     return [
         RequestSpec(
@@ -90,13 +86,8 @@ def start_requests(context: SourceContext) -> list[RequestSpec]:
             },
             body=b"grant_type=client_credentials",
             keep_body=False,  # the answer is a bearer token
-            meta={
-                "step": "token",
-                "session": session,
-                "search_url": context.url,
-                "since": _iso(context.since),
-                "until": _iso(context.until),
-            },
+            meta={"step": "token", "session": session, **read_window(context)},
+            carry={"user_agent": agent},  # the searches send it too; the token joins it
         )
     ]
 
@@ -112,37 +103,19 @@ def search_url(pasted: str, after: str | None = None) -> str:
     return with_query(url, updates, drop=("after", "before", "count"))
 
 
-def _search_request(url: str, session: str, meta: dict[str, Any]) -> RequestSpec:
-    token, agent = _SESSIONS[session]
-    return RequestSpec(
-        url=url,
-        # Headers are sent, never stored or logged by the crawl: the bearer token lives only here (and in _SESSIONS).
-        headers={"Authorization": f"bearer {token}", "User-Agent": agent, "Accept": "application/json"},
-        meta={**meta, "step": "search", "session": session},
-    )
+def _search_url(pasted: str, window: Mapping[str, Any], after: str | None) -> str:
+    return search_url(pasted, after)  # the read window bounds the paging (since), not the query
 
 
-def _window_meta(doc: Document) -> dict[str, Any]:
-    return {key: doc.meta[key] for key in ("search_url", "since", "until") if doc.meta.get(key) is not None}
-
-
-def _follow_token(doc: Document) -> list[RequestSpec]:
-    data = load_json(doc)
-    token = data.get("access_token") if isinstance(data, dict) else None
-    if not isinstance(token, str) or not token:
-        error = data.get("error") if isinstance(data, dict) else None
-        raise ParseError(
-            f"reddit token request to {doc.url} returned no access_token"
-            + (f" (error {str(error)[:80]!r})" if error else "")
-            + f"; check {ID_VAR} and {SECRET_VAR}"
-        )
-    pasted = doc.meta.get("search_url")
-    if not isinstance(pasted, str) or not pasted:
-        raise ParseError(f"reddit token document from {doc.url} lacks meta search_url")
-    session = str(doc.meta.get("session") or "") or secrets.token_hex(8)
-    agent = _SESSIONS.get(session, ("", DEFAULT_USER_AGENT))[1]
-    _SESSIONS[session] = (token, agent)
-    return [_search_request(search_url(pasted), session, _window_meta(doc))]
+LOGIN = TokenLogin(
+    kind="reddit",
+    step="token",
+    token_key="access_token",
+    scheme="bearer",
+    credentials=f"{ID_VAR} and {SECRET_VAR}",
+    search_url=_search_url,
+    user_agent=DEFAULT_USER_AGENT,
+)
 
 
 def _listings(doc: Document) -> list[dict[str, Any]]:
@@ -177,28 +150,19 @@ def _created(child: dict[str, Any], where: str) -> datetime:
 
 
 def follow(doc: Document) -> list[RequestSpec]:
-    if doc.meta.get("step") == "token":
-        return _follow_token(doc)
+    if LOGIN.is_login(doc):
+        return follow_login(doc, LOGIN)
     listings = _listings(doc)
     if not listings:
         return []  # an empty array: no page, so no next page
     listing = listings[0]["data"]
-    after = listing.get("after")
     children: list[dict[str, Any]] = [
         c["data"] for c in listing["children"] if isinstance(c, dict) and isinstance(c.get("data"), dict)
     ]
-    if not isinstance(after, str) or not after or not children:
-        return []
-    if after == dict(parse_qsl(urlsplit(doc.url).query)).get("after"):
-        return []  # the same page again: stop rather than loop
-    since = parse_optional_iso_utc(doc.meta.get("since"), what="meta since")
-    if since is not None and min(_created(c, doc.url) for c in children) < since:
-        return []
-    session = str(doc.meta.get("session") or "")
-    if not _SESSIONS.get(session, ("", ""))[0]:
-        return []  # the token lives in another process's memory: this run cannot read further pages
-    meta = _window_meta(doc)
-    return [_search_request(search_url(str(meta.get("search_url") or doc.url), after), session, meta)]
+    after = next_cursor(
+        doc, "after", listing.get("after"), bool(children), lambda: min(_created(c, doc.url) for c in children)
+    )
+    return [] if after is None else follow_page(doc, LOGIN, after)
 
 
 def _post(child: Any, where: str) -> Post | None:
@@ -228,7 +192,7 @@ def _post(child: Any, where: str) -> Post | None:
 
 
 def parse(doc: Document) -> Parsed:
-    if doc.meta.get("step") == "token":
+    if LOGIN.is_login(doc):
         return Parsed()  # never kept, but say so if one is handed over
     parsed = Parsed()
     for listing in _listings(doc):

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import decode_text, load_json, payload_shape
 from scrapers.records import (
     Component,
     ComponentState,
@@ -134,33 +134,28 @@ def _components(raw_status: list[Any], where: str) -> tuple[list[Component], dic
         if not isinstance(containers, list):
             raise ParseError(f"{where}: component {component_id} 'containers' is not a list")
         if not containers:
-            code = _code(raw)
-            out.append(
-                Component(
-                    native_id=component_id,
-                    name=name,
-                    group_name=None,
-                    state=COMPONENT_STATE.get(code, "unknown") if code is not None else "unknown",
-                    state_native=_native(code, raw),
-                )
-            )
+            out.append(_component(component_id, name, None, raw))
             continue
         for container in containers:
             if not isinstance(container, dict) or "id" not in container:
                 raise ParseError(f"{where}: component {component_id} has a container without an id")
             native_id = f"{component_id}:{container['id']}"
             pairs[(component_id, str(container["id"]))] = native_id
-            code = _code(container)
-            out.append(
-                Component(
-                    native_id=native_id,
-                    name=name,
-                    group_name=None if container.get("name") is None else str(container["name"]),
-                    state=COMPONENT_STATE.get(code, "unknown") if code is not None else "unknown",
-                    state_native=_native(code, container),
-                )
-            )
+            group = None if container.get("name") is None else str(container["name"])
+            out.append(_component(native_id, name, group, container))
     return out, pairs
+
+
+def _component(native_id: str, name: str, group_name: str | None, graded: dict[str, Any]) -> Component:
+    """A component in the state ``graded`` (the component itself, or one of its containers) gives it."""
+    code = _code(graded)
+    return Component(
+        native_id=native_id,
+        name=name,
+        group_name=group_name,
+        state=COMPONENT_STATE.get(code, "unknown") if code is not None else "unknown",
+        state_native=_native(code, graded),
+    )
 
 
 def _affected(raw: dict[str, Any], key: str, where: str) -> list[tuple[str, str]]:
@@ -213,6 +208,23 @@ def _messages(raw: dict[str, Any], where: str) -> list[_Message]:
     return out
 
 
+def _state_status(state: int | None) -> UpdateStatus:
+    return MESSAGE_STATE.get(state, "unknown") if state is not None else "unknown"
+
+
+def _update(incident_id: str, message: _Message, status: UpdateStatus) -> IncidentUpdate:
+    """A message as a post on its incident or maintenance; the native status is always the message's ``state``."""
+    return IncidentUpdate(
+        incident_native_id=incident_id,
+        native_id=message.native_id,
+        posted_at=message.posted_at,
+        created_at=None,
+        status=status,
+        status_native=None if message.state is None else str(message.state),
+        body=message.body,
+    )
+
+
 def _event(
     raw: Any,
     where: str,
@@ -236,7 +248,6 @@ def _event(
     component_ids = paired or tuple(c for c, _ in components)
     regions = tuple(dict.fromkeys(name for _, name in containers if name))
 
-    updates: list[IncidentUpdate] = []
     if maintenance is None:
         started = opened or (messages[0].posted_at if messages else None)
         codes = [m.status_code for m in messages if m.status_code is not None]
@@ -247,20 +258,9 @@ def _event(
         worst = max(codes) if codes else None
         impact: Impact | None = None if worst is None else IMPACT.get(worst, "unknown")
         latest_state = messages[-1].state if messages else None
-        status: UpdateStatus = MESSAGE_STATE.get(latest_state, "unknown") if latest_state is not None else "unknown"
+        status: UpdateStatus = _state_status(latest_state)
         status_native = None if latest_state is None else str(latest_state)
-        for message in messages:
-            updates.append(
-                IncidentUpdate(
-                    incident_native_id=native_id,
-                    native_id=message.native_id,
-                    posted_at=message.posted_at,
-                    created_at=None,
-                    status=MESSAGE_STATE.get(message.state, "unknown") if message.state is not None else "unknown",
-                    status_native=None if message.state is None else str(message.state),
-                    body=message.body,
-                )
-            )
+        updates = [_update(native_id, message, _state_status(message.state)) for message in messages]
         impact_native = None if worst is None else str(worst)
     else:
         planned = parse_optional_iso_utc(raw.get("datetime_planned_start"), what=f"{where} datetime_planned_start")
@@ -268,20 +268,11 @@ def _event(
         impact, impact_native = "maintenance", "200"
         status = "in_progress" if maintenance == "active" else "scheduled"
         status_native = f"maintenance.{maintenance}"
+        updates = []
         for message in messages:
             before_start = planned is not None and message.posted_at < planned
             posted_status: UpdateStatus = "scheduled" if maintenance == "upcoming" or before_start else "in_progress"
-            updates.append(
-                IncidentUpdate(
-                    incident_native_id=native_id,
-                    native_id=message.native_id,
-                    posted_at=message.posted_at,
-                    created_at=None,
-                    status=posted_status,
-                    status_native=None if message.state is None else str(message.state),
-                    body=message.body,
-                )
-            )
+            updates.append(_update(native_id, message, posted_status))
     incident = Incident(
         native_id=native_id,
         title=str(raw["name"]),
@@ -319,7 +310,7 @@ def parse(doc: Document) -> Parsed:
         raise
     result = data.get("result") if isinstance(data, dict) else None
     if not isinstance(result, dict) or "status" not in result:
-        keys = ", ".join(sorted(map(str, data))[:8]) if isinstance(data, dict) else type(data).__name__
+        keys = payload_shape(data)
         raise ParseError(f"{doc.url}: not a status.io status payload (no 'result.status'; got {keys})")
     raw_status = _list(result.get("status"), "result.status", doc.url)
     parsed = Parsed()

@@ -50,20 +50,21 @@ best as (
     select * from candidates where preference = 1
 ),
 
-back_to_baseline as (
-    -- the first bucket after the peak whose reports are back near the baseline
-    select
-        spikes.service_id,
-        spikes.started_at,
-        min(counts.bucket_start) as returned_to_baseline_at
-    from spikes
+back_buckets as (
+    -- buckets whose reports are back near the baseline
+    select counts.service_id, counts.bucket_start
+    from counts
     cross join rule
-    join counts
-        on counts.service_id = spikes.service_id
-        and counts.bucket_start > spikes.peak_at
-        and counts.baseline is not null
-        and counts.reports <= rule.back_ratio * greatest(counts.baseline, 1)
-    group by spikes.service_id, spikes.started_at
+    where counts.baseline is not null and counts.reports <= rule.back_ratio * greatest(counts.baseline, 1)
+),
+
+back_to_baseline as (
+    -- the first of them after the peak (an as-of join: the nearest later one, not every later one)
+    select spikes.service_id, spikes.started_at, back_buckets.bucket_start as returned_to_baseline_at
+    from spikes
+    asof join back_buckets
+        on back_buckets.service_id = spikes.service_id
+        and back_buckets.bucket_start > spikes.peak_at
 ),
 
 final as (

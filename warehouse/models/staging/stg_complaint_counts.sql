@@ -1,6 +1,14 @@
 -- Reports per service and bucket, per source and in total (source_id '*'): count sources and counted complaint posts
 -- added up, gap-filled with zeros over each series' observed range, with the baseline and the spike line.
+--
+-- Materialized as a table (warehouse/models/__init__.py): this query computes the series named in the temporary
+-- table complaint_refresh_scope (service_id, source_id, since), each from the bucket before its `since` (NULL: from
+-- its first bucket), reading refresh_lookback further back so every bucket it writes sees its whole history.
 with
+
+scope as (
+    select * from complaint_refresh_scope
+),
 
 counts as (
     select * from raw_complaint_counts
@@ -24,15 +32,54 @@ readings as (
     cross join rule
 ),
 
+source_ranges as (
+    select service_id, source_id, min(bucket_start) as first_bucket, max(bucket_start) as last_bucket
+    from readings
+    group by all
+),
+
+ranges as (
+    select
+        service_id,
+        source_id,
+        first_bucket,
+        last_bucket,
+        -- a service read from one source only: its total is that source's series, computed once and copied
+        count(*) over by_service = 1 as copied,
+        null as only_source
+    from source_ranges
+    window by_service as (partition by service_id)
+    union all
+    select
+        service_id,
+        '*',
+        min(first_bucket),
+        max(last_bucket),
+        false,
+        case when count(*) = 1 then any_value(source_id) end
+    from source_ranges
+    group by service_id
+),
+
+earliest_read as (
+    -- no refresh reads before this bucket (a full one reads everything)
+    select coalesce(min(time_bucket(rule.bucket_width, scope.since)), '-infinity'::timestamptz)
+        - rule.bucket_width - rule.refresh_lookback as bucket_start
+    from scope
+    cross join rule
+    group by rule.bucket_width, rule.refresh_lookback
+),
+
 per_source as (
     select
         service_id,
         source_id,
-        bucket_start,
+        readings.bucket_start,
         cast(sum(reports) as bigint) as reports,
         sum(baseline) as supplied_baseline,
         count(baseline) = count(*) as fully_supplied
     from readings
+    where readings.bucket_start >= (select bucket_start from earliest_read)
     group by all
 ),
 
@@ -53,36 +100,57 @@ per_bucket as (
         cast(sum(reports) as bigint),
         -- a supplied baseline is used only when every reading of the bucket supplied one
         case when bool_and(fully_supplied) then sum(supplied_baseline) end,
-        string_agg(source_id, ',' order by source_id)
+        array_to_string(list_sort(list(source_id)), ',')
     from per_source
     group by service_id, bucket_start
 ),
 
-ranges as (
-    select service_id, source_id, min(bucket_start) as first_bucket, max(bucket_start) as last_bucket
-    from per_bucket
-    group by all
+targets as (
+    -- the buckets each refreshed series writes (from write_from) and reads (from read_from)
+    select
+        row_number() over (order by ranges.service_id, ranges.source_id) as series,
+        ranges.service_id,
+        ranges.source_id,
+        ranges.only_source,
+        ranges.last_bucket,
+        greatest(ranges.first_bucket, refresh.write_from) as write_from,
+        greatest(ranges.first_bucket, refresh.write_from - rule.refresh_lookback) as read_from
+    from ranges
+    cross join rule
+    join scope
+        -- a scope row without a service covers every series (a full refresh)
+        on scope.service_id is null or (scope.service_id = ranges.service_id and scope.source_id = ranges.source_id)
+    cross join lateral (
+        select coalesce(time_bucket(rule.bucket_width, scope.since) - rule.bucket_width, ranges.first_bucket)
+            as write_from
+    ) as refresh
+    where not ranges.copied
 ),
 
 grid as (
     select
-        ranges.service_id,
-        ranges.source_id,
-        unnest(generate_series(ranges.first_bucket, ranges.last_bucket, rule.bucket_width)) as bucket_start
-    from ranges
+        targets.series,
+        targets.service_id,
+        targets.source_id,
+        targets.only_source,
+        targets.write_from,
+        unnest(generate_series(targets.read_from, targets.last_bucket, rule.bucket_width)) as bucket_start
+    from targets
     cross join rule
 ),
 
 filled as (
     select
+        grid.series,
         grid.service_id,
         grid.source_id,
+        grid.only_source,
         grid.bucket_start,
+        grid.write_from,
         coalesce(per_bucket.reports, 0) as reports,
         per_bucket.supplied_baseline,
         per_bucket.source_ids,
-        cast(epoch(grid.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day,
-        dayofweek(grid.bucket_start) as weekday
+        cast(epoch(grid.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day
     from grid
     cross join rule
     left join per_bucket using (service_id, source_id, bucket_start)
@@ -93,7 +161,7 @@ first_pass as (
     select
         *,
         median(reports) over (
-            partition by service_id, source_id, slot_of_day order by bucket_start
+            partition by series, slot_of_day order by bucket_start
             rows between 28 preceding and 1 preceding
         ) as rough_baseline
     from filled
@@ -102,31 +170,77 @@ first_pass as (
 marked as (
     select
         first_pass.*,
-        coalesce(reports >= rule.ratio * greatest(rough_baseline, 1) and reports >= rule.floor_reports, false)
-            as roughly_over
+        -- the reports of a bucket that may enter a later baseline: NULL when it was roughly over the line
+        case
+            when coalesce(reports >= rule.ratio * greatest(rough_baseline, 1) and reports >= rule.floor_reports, false)
+                then null
+            else reports
+        end as usable_reports
     from first_pass
     cross join rule
 ),
 
+weekday_history as (
+    -- The same slot on the same weekday over the previous 8 weeks: in a gap-filled series, the same slot 7, 14, ...
+    -- 56 rows back. List functions over those 8 are far cheaper than a window partitioned by weekday.
+    select
+        * exclude (weekday_values),
+        list_median(weekday_values) as weekday_median,
+        list_mad(weekday_values) as weekday_mad,
+        len(weekday_values) as weekday_weeks
+    from (
+        select
+            *,
+            list_filter(
+                [
+                    lag(usable_reports, 7) over by_slot, lag(usable_reports, 14) over by_slot,
+                    lag(usable_reports, 21) over by_slot, lag(usable_reports, 28) over by_slot,
+                    lag(usable_reports, 35) over by_slot, lag(usable_reports, 42) over by_slot,
+                    lag(usable_reports, 49) over by_slot, lag(usable_reports, 56) over by_slot
+                ],
+                lambda reports: reports is not null
+            ) as weekday_values
+        from marked
+        window by_slot as (partition by series, slot_of_day order by bucket_start)
+    )
+),
+
+needing_slot as (
+    -- buckets with too few weeks of weekday history (a series' first weeks) fall back to the same slot of the day
+    select weekday_history.series, weekday_history.bucket_start
+    from weekday_history
+    cross join rule
+    where weekday_history.weekday_weeks < rule.min_history and weekday_history.supplied_baseline is null
+),
+
+slot_lookups as materialized (
+    -- the same slot on each of the previous 28 days (baseline_days): looked up for these buckets only, rather than
+    -- windowed over every bucket (materialized so the join below is on the looked-up bucket, not the series alone)
+    select needing_slot.series, needing_slot.bucket_start, needing_slot.bucket_start - to_days(days) as earlier
+    from needing_slot
+    cross join (select cast(range as integer) as days from range(1, 29)) as days_back
+),
+
+slot_history as (
+    select
+        slot_lookups.series,
+        slot_lookups.bucket_start,
+        median(marked.usable_reports) as slot_median,
+        mad(marked.usable_reports) as slot_mad,
+        count(marked.usable_reports) as slot_days
+    from slot_lookups
+    join marked on marked.series = slot_lookups.series and marked.bucket_start = slot_lookups.earlier
+    group by slot_lookups.series, slot_lookups.bucket_start
+),
+
 history as (
     select
-        *,
-        median(reports) filter (where not roughly_over) over same_slot as slot_median,
-        mad(reports) filter (where not roughly_over) over same_slot as slot_mad,
-        count(reports) filter (where not roughly_over) over same_slot as slot_days,
-        median(reports) filter (where not roughly_over) over same_weekday as weekday_median,
-        mad(reports) filter (where not roughly_over) over same_weekday as weekday_mad,
-        count(reports) filter (where not roughly_over) over same_weekday as weekday_weeks
-    from marked
-    window
-        same_slot as (
-            partition by service_id, source_id, slot_of_day order by bucket_start
-            rows between 28 preceding and 1 preceding
-        ),
-        same_weekday as (
-            partition by service_id, source_id, slot_of_day, weekday order by bucket_start
-            rows between 8 preceding and 1 preceding
-        )
+        weekday_history.*,
+        slot_history.slot_median,
+        slot_history.slot_mad,
+        coalesce(slot_history.slot_days, 0) as slot_days
+    from weekday_history
+    left join slot_history using (series, bucket_start)
 ),
 
 baselined as (
@@ -169,11 +283,13 @@ flagged as (
     from baselined
 ),
 
-final as (
+sustained as (
     select
         service_id,
         source_id,
+        only_source,
         bucket_start,
+        write_from,
         reports,
         baseline,
         baseline_quality,
@@ -185,7 +301,18 @@ final as (
         source_ids,
         rule_name
     from flagged
-    window by_time as (partition by service_id, source_id order by bucket_start)
+    window by_time as (partition by series order by bucket_start)
+),
+
+written as (
+    select * exclude (write_from) from sustained where bucket_start >= write_from
+),
+
+final as (
+    select * exclude (only_source) from written
+    union all
+    -- the one source's own series of a service read from one source is its total
+    select * exclude (only_source) replace (only_source as source_id) from written where only_source is not null
 )
 
 select * from final

@@ -1,10 +1,12 @@
 -- The complaint spike rule, its parameters in one place so every figure can be reproduced.
 --
--- Buckets are bucket_minutes wide (15 by default; `SET VARIABLE bucket_minutes = 60` in a session re-buckets every
--- view). The baseline of a bucket is the median of the same slot of the day on the same weekday over the previous
--- weeks when at least min_history such buckets exist ('weekday'), else the median of the same slot over the
--- previous baseline_days days when at least min_history exist ('time_of_day'), else NULL ('insufficient'). Buckets
--- that were over the line on a first pass are left out of the baseline, so an earlier outage does not raise it.
+-- Buckets are bucket_minutes wide: 15 by default, set by OUTAGES_BUCKET_MINUTES when the models are built (a new
+-- width rebuilds the materialized counts in full; model_state records the width they were built with).
+-- The baseline of a bucket is the median of the same slot of the day on the same weekday over the previous
+-- baseline_weeks weeks when at least min_history such buckets exist ('weekday'), else the median of the same slot
+-- over the previous baseline_days days when at least min_history exist ('time_of_day'), else NULL
+-- ('insufficient'). Buckets that were over the line on a first pass are left out of the baseline, so an earlier
+-- outage does not raise it.
 -- A source-supplied baseline (a Downdetector export) is used as given ('supplied').
 --
 -- A bucket is over the line when reports >= ratio x baseline, reports >= baseline + z x scale (scale = the larger
@@ -23,15 +25,21 @@ final as (
         28 as baseline_days,
         3 as min_history,
         1.5 as back_ratio,
-        cast(coalesce(getvariable('bucket_minutes'), 15) as integer) as bucket_minutes,
-        to_minutes(cast(coalesce(getvariable('bucket_minutes'), 15) as integer)) as bucket_width
+        8 as baseline_weeks,
+        coalesce(built.bucket_minutes, 15) as bucket_minutes,
+        to_minutes(coalesce(built.bucket_minutes, 15)) as bucket_width,
+        -- how far back a refresh from some bucket must read so that every bucket it rewrites sees its full history:
+        -- the weekday window (baseline_weeks) of buckets whose own first pass looks baseline_days back, and a day
+        to_days(7 * baseline_weeks + baseline_days + 1) as refresh_lookback
+    from (select 1) as one
+    left join (select bucket_minutes from model_state where model = 'stg_complaint_counts') as built on true
 )
 
 select
     *,
     json_object(
         'ratio', ratio, 'z', z, 'floor_reports', floor_reports, 'min_buckets', min_buckets,
-        'baseline_days', baseline_days, 'min_history', min_history, 'back_ratio', back_ratio,
-        'bucket_minutes', bucket_minutes
+        'baseline_days', baseline_days, 'baseline_weeks', baseline_weeks, 'min_history', min_history,
+        'back_ratio', back_ratio, 'bucket_minutes', bucket_minutes
     )::varchar as rule_params
 from final

@@ -1,0 +1,214 @@
+"""The complaint-count series are a table refreshed by each load: only where the load's rows fall, with the same
+result as computing everything again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from warehouse.db import connect
+from warehouse.load import load_landing, load_steps
+from warehouse.models import build_models
+
+START = datetime(2021, 10, 4, tzinfo=UTC)  # a Monday
+BUCKET = timedelta(minutes=15)
+SERVICES = [
+    {"service_id": "aws", "name": "AWS", "aliases": ["amazon web services"], "depends_on": [], "exclusions": []},
+    {"service_id": "slack", "name": "Slack", "aliases": [], "depends_on": ["aws"], "exclusions": []},
+]
+
+
+def count_rows(source: str, service: str, first: int, last: int, level: int, surge: range = range(0)) -> list[dict]:
+    """Buckets ``first``..``last`` (indexes from START) of a daily cycle around ``level``, 12x during ``surge``."""
+    rows = []
+    for index in range(first, last + 1):
+        reports = level + (index % 96) // 24 + index % 3
+        rows.append(
+            {
+                "source_id": source,
+                "service_id": service,
+                "bucket_start": (START + BUCKET * index).isoformat(),
+                "reports": reports * (12 if index in surge else 1),
+                "baseline": None,
+                "observed_at": (START + BUCKET * (last + 1)).isoformat(),
+                "source_url": f"http://127.0.0.1/{source}.csv",
+            }
+        )
+    return rows
+
+
+def post_rows(source: str, first: int, last: int, every: int) -> list[dict]:
+    """A complaint about AWS every ``every`` buckets, each by a new author, from bucket ``first`` to ``last``."""
+    rows = []
+    for index in range(first, last + 1, every):
+        at = START + BUCKET * index
+        rows.append(
+            {
+                "uri": f"https://social.test/{source}/{index}",
+                "post_id": f"{source}:{index}",
+                "source_id": source,
+                "native_id": str(index),
+                "url": f"https://social.test/@someone/{index}",
+                "posted_at": at.isoformat(),
+                "author_hash": f"author-{index}",
+                "text": "aws is down again" if index % 2 else "Amazon Web Services not working",
+                "lang": "en",
+                "observed_at": (at + timedelta(minutes=5)).isoformat(),
+                "source_url": f"https://social.test/api/{source}",
+            }
+        )
+    return rows
+
+
+def write_landing(folder: Path, run_id: str, counts: Iterable[dict], posts: Iterable[dict] = ()) -> Path:
+    """A landing folder as the stage writes it: one JSON Lines file per table the loader reads."""
+    folder.mkdir(parents=True)
+    rows: dict[str, list[dict[str, Any]]] = {
+        "runs": [
+            {
+                "run_id": run_id,
+                "started_at": START.isoformat(),
+                "catalog_path": None,
+                "sources_total": 1,
+                "sources_failed": 0,
+            }
+        ],
+        "services": SERVICES,
+        "counts": list(counts),
+        "posts": list(posts),
+    }
+    for table, _sql in load_steps():
+        with (folder / f"{table}.jsonl").open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows.get(table, []))
+    return folder
+
+
+def series(db: Path) -> list[tuple]:
+    con = connect(db, read_only=True)
+    try:
+        return con.execute("select * from stg_complaint_counts order by all").fetchall()
+    finally:
+        con.close()
+
+
+def rebuilt_in_full(db: Path) -> list[tuple]:
+    con = connect(db)
+    try:
+        build_models(con)
+        return con.execute("select * from stg_complaint_counts order by all").fetchall()
+    finally:
+        con.close()
+
+
+def built_at(db: Path) -> datetime | None:
+    """When the table was last computed in full (an incremental refresh leaves it as it was)."""
+    con = connect(db, read_only=True)
+    try:
+        row = con.execute("select built_at from model_state where model = 'stg_complaint_counts'").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+def test_each_load_refreshes_only_what_changed_and_matches_a_full_rebuild(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    day = 96
+    # six weeks of one report source for two services and posts about AWS on one instance
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run1",
+            "run1",
+            count_rows("reports", "aws", 0, 42 * day - 1, 20, surge=range(30 * day + 40, 30 * day + 44))
+            + count_rows("reports", "slack", 0, 42 * day - 1, 6),
+            post_rows("mastodon", 0, 42 * day - 1, 7),
+        ),
+    )
+    assert built_at(db) is not None  # the first load built the table in full
+    first = series(db)
+    assert first == rebuilt_in_full(db)
+    first_build = built_at(db)
+
+    # the next load: two more weeks with a surge, a revised reading inside the history, a new source for Slack
+    # after nothing, the posts going on, and AWS's source going quiet for a day before it comes back
+    more = (
+        count_rows("reports", "aws", 42 * day, 44 * day - 1, 20)
+        + count_rows("reports", "aws", 45 * day, 56 * day - 1, 20, surge=range(50 * day + 10, 50 * day + 16))
+        + count_rows("reports", "slack", 40 * day, 56 * day - 1, 6)
+        + count_rows("downdetector", "slack", 49 * day, 56 * day - 1, 3, surge=range(50 * day + 10, 50 * day + 14))
+    )
+    revised = count_rows("reports", "aws", 38 * day, 38 * day + 3, 40)
+    for row in revised:
+        row["observed_at"] = (START + BUCKET * 56 * day).isoformat()
+    load_landing(
+        db, write_landing(tmp_path / "run2", "run2", more + revised, post_rows("mastodon", 42 * day, 56 * day, 5))
+    )
+    assert built_at(db) == first_build  # refreshed, not rebuilt
+    incremental = series(db)
+    assert incremental != first
+    assert incremental == rebuilt_in_full(db)
+    # untouched history was kept as it was, not rewritten: a row from the first week is the same row
+    assert [r for r in incremental if r[2] < START + timedelta(days=7)] == [
+        r for r in first if r[2] < START + timedelta(days=7)
+    ]
+
+    # loading the same landing again changes nothing
+    load_landing(db, tmp_path / "run2")
+    assert series(db) == incremental
+
+
+def test_a_changed_catalog_rebuilds_in_full(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    load_landing(db, write_landing(tmp_path / "run1", "run1", [], post_rows("mastodon", 0, 40 * 96, 7)))
+    before, first_build = series(db), built_at(db)
+    # a new exclusion changes which posts name AWS ("Amazon Web Services not working" no longer does), all the way back
+    SERVICES[0]["exclusions"] = ["web services not working"]
+    try:
+        load_landing(db, write_landing(tmp_path / "run2", "run2", [], post_rows("mastodon", 40 * 96, 41 * 96, 7)))
+    finally:
+        SERVICES[0]["exclusions"] = []
+    assert built_at(db) != first_build
+    after = series(db)
+    day_40 = START + timedelta(days=40)
+    assert sum(r[3] for r in after if r[2] < day_40) < sum(r[3] for r in before if r[2] < day_40)
+    assert after == rebuilt_in_full(db)
+
+
+def test_a_warehouse_from_before_the_table_gets_it(tmp_path: Path) -> None:
+    """Earlier releases had stg_complaint_counts as a view: the next build replaces it with the table."""
+    db = tmp_path / "w.duckdb"
+    load_landing(db, write_landing(tmp_path / "run1", "run1", count_rows("reports", "aws", 0, 20 * 96, 9)))
+    con = connect(db)
+    rows = con.execute("select * from stg_complaint_counts order by all").fetchall()
+    con.execute("drop table stg_complaint_counts")
+    con.execute("create view stg_complaint_counts as select 1 as old_view")
+    con.close()
+    load_landing(db, write_landing(tmp_path / "run2", "run2", []))
+    assert series(db) == rows
+
+
+@pytest.mark.parametrize("minutes", ["60"])
+def test_the_bucket_width_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, minutes: str) -> None:
+    db = tmp_path / "w.duckdb"
+    load_landing(db, write_landing(tmp_path / "run1", "run1", count_rows("reports", "aws", 0, 20 * 96 - 1, 9)))
+    first_build = built_at(db)
+    monkeypatch.setenv("OUTAGES_BUCKET_MINUTES", minutes)
+    load_landing(db, write_landing(tmp_path / "run2", "run2", []))
+    assert built_at(db) != first_build
+    con: duckdb.DuckDBPyConnection = connect(db, read_only=True)
+    try:
+        buckets, width = con.execute(
+            "select count(*), any_value(bucket_minutes) from complaint_counts, stg_spike_rule"
+        ).fetchone()
+    finally:
+        con.close()
+    assert (buckets, width) == (20 * 24, 60)
+    monkeypatch.setenv("OUTAGES_BUCKET_MINUTES", "7")
+    with pytest.raises(ValueError, match="divide a day"):
+        load_landing(db, write_landing(tmp_path / "run3", "run3", []))

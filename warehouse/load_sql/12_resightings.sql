@@ -1,0 +1,47 @@
+-- Documents read again unchanged and not parsed. Every incident and update version such a document contains was seen
+-- again: its last sighting moves forward exactly as a parse would have moved it (the latest version of an incident is
+-- the one seen last: staging/stg_incidents.sql). Components, component changes and posts keep their first sighting
+-- and complaint counts are always parsed (they take the latest reading): nothing else to move.
+INSERT INTO raw_document_sightings (source_id, url, sha256, last_seen_at)
+SELECT source_id, url, sha256, max(observed_at)
+FROM read_json($path, format = 'newline_delimited', columns = {
+    source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', observed_at: 'TIMESTAMPTZ'})
+GROUP BY source_id, url, sha256
+ON CONFLICT (source_id, url, sha256) DO UPDATE SET last_seen_at = greatest(last_seen_at, excluded.last_seen_at);
+
+UPDATE raw_incident_versions AS versions
+SET last_seen_at = seen.last_seen_at
+FROM (
+    SELECT member.incident_id, member.version_hash, max(sightings.last_seen_at) AS last_seen_at
+    FROM (
+        SELECT DISTINCT source_id, url, sha256
+        FROM read_json($path, format = 'newline_delimited', columns = {
+            source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR'})
+    ) AS resighted
+    JOIN raw_document_sightings AS sightings USING (source_id, url, sha256)
+    JOIN raw_documents AS documents USING (source_id, url, sha256),
+        unnest(documents.incident_versions) AS members(member)
+    GROUP BY member.incident_id, member.version_hash
+) AS seen
+WHERE versions.incident_id = seen.incident_id
+    AND versions.version_hash = seen.version_hash
+    AND seen.last_seen_at > versions.last_seen_at;
+
+UPDATE raw_update_versions AS versions
+SET last_seen_at = seen.last_seen_at
+FROM (
+    SELECT member.incident_id, member.update_id, member.version_hash, max(sightings.last_seen_at) AS last_seen_at
+    FROM (
+        SELECT DISTINCT source_id, url, sha256
+        FROM read_json($path, format = 'newline_delimited', columns = {
+            source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR'})
+    ) AS resighted
+    JOIN raw_document_sightings AS sightings USING (source_id, url, sha256)
+    JOIN raw_documents AS documents USING (source_id, url, sha256),
+        unnest(documents.update_versions) AS members(member)
+    GROUP BY member.incident_id, member.update_id, member.version_hash
+) AS seen
+WHERE versions.incident_id = seen.incident_id
+    AND versions.update_id = seen.update_id
+    AND versions.version_hash = seen.version_hash
+    AND seen.last_seen_at > versions.last_seen_at;

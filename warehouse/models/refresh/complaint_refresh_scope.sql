@@ -1,0 +1,60 @@
+-- Which complaint-count series a load changed, and from which bucket: the series of the count rows it brought (from
+-- their earliest bucket), every service's series of the sources it brought posts from (a post may name any service;
+-- from its earliest post), and each touched service's total ('*'). A series that grows after a quiet spell is
+-- refreshed from the bucket after its last one, so the quiet buckets are filled with zeros.
+with
+
+new_counts as (
+    select service_id, source_id, min(bucket_start) as since
+    from read_json($counts, format = 'newline_delimited', columns = {
+        service_id: 'VARCHAR', source_id: 'VARCHAR', bucket_start: 'TIMESTAMPTZ'})
+    group by all
+),
+
+new_posts as (
+    select source_id, min(posted_at) as since
+    from read_json($posts, format = 'newline_delimited', columns = {source_id: 'VARCHAR', posted_at: 'TIMESTAMPTZ'})
+    group by all
+),
+
+services as (
+    select * from raw_services
+),
+
+rule as (
+    select * from stg_spike_rule
+),
+
+known as (
+    select service_id, source_id, max(bucket_start) as last_bucket
+    from stg_complaint_counts
+    where source_id <> '*'
+    group by all
+),
+
+touched as (
+    select service_id, source_id, since from new_counts
+    union all
+    select services.service_id, new_posts.source_id, new_posts.since
+    from new_posts
+    cross join services
+),
+
+per_source as (
+    select
+        touched.service_id,
+        touched.source_id,
+        least(min(touched.since), any_value(known.last_bucket) + any_value(rule.bucket_width)) as since
+    from touched
+    cross join rule
+    left join known using (service_id, source_id)
+    group by all
+),
+
+final as (
+    select service_id, source_id, since from per_source
+    union all
+    select service_id, '*', min(since) from per_source group by service_id
+)
+
+select * from final
