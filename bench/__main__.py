@@ -31,7 +31,8 @@ POSTS_NOTE = (
     "Posts (`--posts`, default 1,000,000): user posts over 90 days for 50 services, counted and baselined by the "
     "warehouse (`build_models`, then `complaint_counts` read in full) against the same counting done row by row in "
     "Python over the same rows, with each side's peak memory and whether their bucket totals agree; at the default "
-    "size the warehouse side alone takes about 10 minutes on 2 cores (why: `bench/posts.py`)."
+    "size the warehouse side takes about 8 s on 2 cores and the Python loop about 40 s (where the time goes: "
+    "`bench/posts.py`)."
 )
 
 

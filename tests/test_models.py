@@ -92,3 +92,47 @@ def test_a_minor_open_incident_does_not_acknowledge_a_major_outage(con: duckdb.D
     )
     row = con.execute("select incident_id, time_to_acknowledge from outages").fetchall()
     assert row == [("s:major", timedelta(minutes=50))]
+
+
+# The names pattern applied to every post and service, as stg_complaints once did (one regular expression per pair):
+# the model decides most pairs with plain string functions and must name exactly the same services.
+NAMED_BY_PATTERN = """
+select posts.uri, services.service_id, regexp_matches(lower(posts.text), rule.pattern) as is_complaint
+from raw_posts as posts
+cross join raw_services as services
+cross join stg_complaint_rule as rule
+where regexp_matches(
+    list_reduce(
+        list_prepend(lower(posts.text), coalesce(services.exclusions, [])),
+        lambda acc, phrase: regexp_replace(acc, regexp_escape(lower(phrase)), ' ', 'g')
+    ),
+    '(^|[^[:alnum:]])('
+        || array_to_string(list_transform(list_concat([services.service_id, services.name], services.aliases),
+                                          lambda n: regexp_escape(lower(n))), '|')
+        || ')($|[^[:alnum:]])'
+)
+"""
+
+
+def test_complaints_name_the_services_the_names_pattern_names(con: duckdb.DuckDBPyConnection) -> None:
+    services = [
+        ("aa", "A a", ["a-a", "c++", "(x)"], ["a a x", ""]),  # a name inside itself; an empty exclusion phrase
+        ("bb", "Bé", ["b.b", "", "日本"], None),  # an empty alias names every post with a blank in the right place
+        ("cc", "Cc", ["cc-cc", "İx"], ["cc rain"]),
+    ]
+    names = ["a a", "a-a", "a a x", "aa", "a", "b", "bé", "b.b", "bxb", "c++", "(x)", "x", "cc", "cc-cc", "cc rain"]
+    others = ["rain", "日本", "日本語", "İx", "i\u0307x", "e\u0301", "-", " ", "\n", "!", "1", "is down", "not working"]
+    pieces = names + others
+    texts = ["", " ", "a a a a", "ba a a", "a-a-a", "cc-cc-cc", "xcc-cc cc-cc", "Bé\nis down", "c++ is down"]
+    texts += ["".join(pieces[(i * 7 + j * 13) % len(pieces)] for j in range(i % 5)) for i in range(300)]
+    con.executemany(
+        "insert into raw_services (service_id, name, aliases, depends_on, exclusions) values (?, ?, ?, [], ?)",
+        services,
+    )
+    con.executemany(
+        "insert into raw_posts values (?, ?, 'src', ?, null, ?, 'author', ?, null, now(), 'http://x.test/p')",
+        [(f"at://p/{i}", f"p{i}", str(i), START + timedelta(hours=i), text) for i, text in enumerate(texts)],
+    )
+    expected = con.execute(f"{NAMED_BY_PATTERN} order by all").fetchall()
+    assert len(expected) > 150
+    assert con.execute("select uri, service_id, is_complaint from stg_complaints order by all").fetchall() == expected

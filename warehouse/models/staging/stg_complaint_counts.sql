@@ -132,21 +132,16 @@ grid as (
         targets.series,
         targets.service_id,
         targets.source_id,
-        targets.only_source,
-        targets.write_from,
         unnest(generate_series(targets.read_from, targets.last_bucket, rule.bucket_width)) as bucket_start
     from targets
     cross join rule
 ),
 
 filled as (
+    -- from here on a series is its number: the windows below sort and move narrow rows
     select
         grid.series,
-        grid.service_id,
-        grid.source_id,
-        grid.only_source,
         grid.bucket_start,
-        grid.write_from,
         coalesce(per_bucket.reports, 0) as reports,
         per_bucket.supplied_baseline,
         per_bucket.source_ids,
@@ -234,12 +229,18 @@ slot_history as (
 ),
 
 history as (
+    -- the few buckets that needed it get their time-of-day history; a union, not a join of every bucket
+    select weekday_history.*, null::double as slot_median, null::double as slot_mad, 0::bigint as slot_days
+    from weekday_history
+    anti join needing_slot using (series, bucket_start)
+    union all
     select
         weekday_history.*,
         slot_history.slot_median,
         slot_history.slot_mad,
         coalesce(slot_history.slot_days, 0) as slot_days
-    from weekday_history
+    from needing_slot
+    join weekday_history using (series, bucket_start)
     left join slot_history using (series, bucket_start)
 ),
 
@@ -285,11 +286,8 @@ flagged as (
 
 sustained as (
     select
-        service_id,
-        source_id,
-        only_source,
+        series,
         bucket_start,
-        write_from,
         reports,
         baseline,
         baseline_quality,
@@ -305,7 +303,14 @@ sustained as (
 ),
 
 written as (
-    select * exclude (write_from) from sustained where bucket_start >= write_from
+    select
+        targets.service_id,
+        targets.source_id,
+        targets.only_source,
+        sustained.* exclude (series)
+    from sustained
+    join targets using (series)
+    where sustained.bucket_start >= targets.write_from
 ),
 
 final as (

@@ -2,6 +2,8 @@
 -- on word boundaries, after the service's exclusion phrases are removed ("amazon rainforest" is not Amazon).
 -- It counts when it reads like a complaint and the same author did not complain about that service in the
 -- previous 60 minutes (as Downdetector counts one report per person).
+-- Every post meets every service, so the per-pair work is kept to plain string functions: a regular expression
+-- built from row values is compiled again for each row it is applied to.
 with
 
 posts as (
@@ -17,35 +19,78 @@ rule as (
 ),
 
 service_names as (
+    -- per service, once: its names and its exclusion phrases, lower-cased
     select
         service_id,
-        list_distinct(list_transform(
-            list_concat([service_id, name], aliases), lambda n: regexp_escape(lower(n))
-        )) as names,
-        coalesce(exclusions, []) as exclusions
+        list_distinct(list_transform(list_concat([service_id, name], aliases), lambda n: lower(n))) as names,
+        list_transform(coalesce(exclusions, []), lambda phrase: lower(phrase)) as exclusions
     from services
+),
+
+service_patterns as (
+    -- and its names on word boundaries as one regular expression (RE2's [[:alnum:]] is ASCII)
+    select
+        *,
+        '(^|[^[:alnum:]])(' || array_to_string(list_transform(names, lambda n: regexp_escape(n)), '|')
+            || ')($|[^[:alnum:]])' as names_pattern
+    from service_names
+),
+
+lowered as (
+    select
+        *,
+        lower(text) as lower_text
+    from posts
 ),
 
 cleaned as (
     select
-        posts.*,
-        service_names.service_id,
-        service_names.names,
-        -- the text with this service's exclusion phrases blanked out
-        list_reduce(
-            list_prepend(lower(posts.text), service_names.exclusions),
-            lambda acc, phrase: regexp_replace(acc, regexp_escape(lower(phrase)), ' ', 'g')
-        ) as service_text
-    from posts
-    cross join service_names
+        lowered.*,
+        service_patterns.service_id,
+        service_patterns.names,
+        service_patterns.names_pattern,
+        -- the text with this service's exclusion phrases blanked out: a literal replace-all (an empty phrase puts a
+        -- blank before, between and after the characters, as a regular-expression replace of '' does)
+        case when len(service_patterns.exclusions) = 0 then lowered.lower_text else list_reduce(
+            list_prepend(lowered.lower_text, service_patterns.exclusions),
+            lambda acc, phrase: case
+                when phrase = '' then regexp_replace(acc, '', ' ', 'g')
+                else replace(acc, phrase, ' ')
+            end
+        ) end as service_text
+    from lowered
+    cross join service_patterns
+),
+
+candidates as (
+    -- a name on word boundaries is first of all in the text: the pairs with none of the names are dropped here
+    select *
+    from cleaned
+    where list_bool_or(list_transform(cleaned.names, lambda n: contains(cleaned.service_text, n)))
 ),
 
 mentions as (
+    -- The pattern is built from row values, so DuckDB compiles it again for every pair it is applied to: most pairs
+    -- are settled without it, by the first occurrence of each name (the characters around it, '' at either end).
+    -- 2: it stands on word boundaries, the service is named; 0: the name is absent, or its first occurrence does
+    -- not stand on boundaries and no other follows; 1: it occurs again further on, which only the pattern settles.
     select
-        cleaned.*,
-        regexp_matches(cleaned.service_text, '(^|[^[:alnum:]])(' || array_to_string(cleaned.names, '|') || ')($|[^[:alnum:]])')
-            as names_service
-    from cleaned
+        candidates.*,
+        case list_max(list_transform(candidates.names, lambda n: case
+            when not contains(candidates.service_text, n) then 0
+            when not regexp_matches(
+                substring(candidates.service_text, strpos(candidates.service_text, n) - 1, 1)
+                    || substring(candidates.service_text, strpos(candidates.service_text, n) + length(n), 1),
+                '[[:alnum:]]'
+            ) then 2
+            when contains(substring(candidates.service_text, strpos(candidates.service_text, n) + 1), n) then 1
+            else 0
+        end))
+            when 2 then true
+            when 0 then false
+            else regexp_matches(candidates.service_text, candidates.names_pattern)
+        end as names_service
+    from candidates
 ),
 
 matched as (
@@ -61,7 +106,8 @@ matched as (
         mentions.lang,
         mentions.first_seen_at,
         mentions.source_url,
-        regexp_matches(lower(mentions.text), rule.pattern) as is_complaint,
+        -- a constant pattern: compiled once
+        regexp_matches(mentions.lower_text, complaint_pattern()) as is_complaint,
         rule.repeat_window,
         rule.rule_name
     from mentions
