@@ -92,10 +92,12 @@ def child_load(db: str, landing: str) -> None:
     from warehouse.load import load_landing
 
     started = time.perf_counter()
-    added = load_landing(db, Path(landing))
+    timings: dict[str, float] = {}
+    added = load_landing(db, Path(landing), timings=timings)
     emit(
         {
             "load_s": time.perf_counter() - started,
+            "timings": timings,
             "counts": added.get("raw_complaint_counts", 0),
             "updates": added.get("raw_update_versions", 0),
         }
@@ -215,6 +217,15 @@ def run(
             f"{load_s / bare['bare_s']:.1f}x",
             "≤ 5 s, ≤ 3x",
             verdict(load_s <= 5 and load_s <= 3 * bare["bare_s"]),
+        ),
+        Row(
+            "load",
+            "  of which open + migrate / raw tables / model refresh / commit",
+            " / ".join(fmt_s(load["timings"][step]) for step in ("open", "raw", "models", "commit")),
+            "",
+            "",
+            "",
+            "",
         ),
         Row(
             "load",

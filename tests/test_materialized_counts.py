@@ -212,3 +212,18 @@ def test_the_bucket_width_is_a_setting(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("OUTAGES_BUCKET_MINUTES", "7")
     with pytest.raises(ValueError, match="divide a day"):
         load_landing(db, write_landing(tmp_path / "run3", "run3", []))
+
+
+def test_a_load_reports_where_its_time_went(tmp_path: Path) -> None:
+    """bench/load.py prints this split; each phase is timed once and the phases add up to no more than the load."""
+    timings: dict[str, float] = {}
+    started = datetime.now(UTC)
+    load_landing(
+        tmp_path / "w.duckdb",
+        write_landing(tmp_path / "run1", "run1", count_rows("reports", "aws", 0, 4 * 96, 9)),
+        timings=timings,
+    )
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    assert list(timings) == ["open", "raw", "models", "commit"]
+    assert all(seconds >= 0 for seconds in timings.values())
+    assert sum(timings.values()) <= elapsed

@@ -51,17 +51,23 @@ def connect_writer(db: str | Path, *, wait_seconds: float = 60.0) -> duckdb.Duck
             delay = min(delay * 2, 2.0)
 
 
-def load_landing(db: str | Path, landing: Path, *, wait_seconds: float = 60.0) -> dict[str, int]:
+def load_landing(
+    db: str | Path, landing: Path, *, wait_seconds: float = 60.0, timings: dict[str, float] | None = None
+) -> dict[str, int]:
     """Load ``landing/*.jsonl`` into the warehouse in one transaction and rebuild the models.
 
-    Returns the number of rows each table gained.
+    Returns the number of rows each table gained. ``timings``, when given, receives the seconds spent opening and
+    migrating the file (``open``), writing the raw tables (``raw``), refreshing the models (``models``) and
+    committing (``commit``).
     """
+    clock = _Stopwatch(timings)
     con = connect_writer(db, wait_seconds=wait_seconds)
     try:
         crash_point("load:connected")
         migrate(con)
         crash_point("load:migrated")
         before = _row_counts(con)
+        clock.lap("open")
         con.execute("BEGIN TRANSACTION")
         try:
             with _bounded_memory(con, db):
@@ -71,9 +77,12 @@ def load_landing(db: str | Path, landing: Path, *, wait_seconds: float = 60.0) -
                         raise FileNotFoundError(f"landing file {path} is missing; the run was not staged completely")
                     _execute_step(con, sql, str(path))
                     crash_point(f"load:{table}")
+            clock.lap("raw")
             build_models(con, changes=landing)
             crash_point("load:models")
+            clock.lap("models")
             con.execute("COMMIT")
+            clock.lap("commit")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -82,6 +91,20 @@ def load_landing(db: str | Path, landing: Path, *, wait_seconds: float = 60.0) -
         return {table: after[table] - before.get(table, 0) for table in after}
     finally:
         con.close()
+
+
+class _Stopwatch:
+    """Seconds between laps, written into ``into`` under each lap's name (nothing when ``into`` is None)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.into is not None:
+            self.into[name] = now - self.last
+        self.last = now
 
 
 @contextlib.contextmanager
