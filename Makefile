@@ -46,7 +46,7 @@ typecheck: $(STAMP) ## mypy (strict on the warehouse and the parsers)
 
 check: lint typecheck test ## Everything CI runs
 
-bench: $(STAMP) ## Benchmarks (poll, load, query, posts) against baselines; ~20 min; BENCH_ARGS="--sources 500 --posts 50000" scales down
+bench: $(STAMP) ## Benchmarks (poll, load, query, posts) against baselines; ~5 min; BENCH_ARGS="--sources 500 --posts 50000" scales down
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, demo output and caches

@@ -45,7 +45,7 @@ def machine_line(info: dict[str, str]) -> str:
 
 def readme_section(table_text: str, info: dict[str, str], when: str, note: str = "") -> str:
     intro = (
-        '`make bench` (about 7 minutes; `make bench BENCH_ARGS="--sources 500"` and the other options of '
+        '`make bench` (about 5 minutes; `make bench BENCH_ARGS="--sources 500"` and the other options of '
         "`python -m bench --help` scale it down) measures polling, loading and querying against baselines run in the "
         "same invocation; figures are printed, never asserted. Poll: Statuspage-style sources with bodies of "
         "5-400 KB (log-uniform, mean 85 KB) on 50 loopback hosts (127.0.0.2-127.0.0.51), each run the real "
