@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format typecheck check clean bench reliability
+.PHONY: help setup demo test lint format typecheck check clean bench reliability serve
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test: $(STAMP) ## Run the test suite (offline: loopback servers, real DuckDB fil
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium is not installed: the browser test of the HTML export will be skipped"
 	$(BIN)/pytest
+
+serve: $(STAMP) ## Run the prefect.yaml deployments here: Prefect server, work pool, deploy, worker; Ctrl-C stops
+	$(BIN)/outages serve
 
 reliability: $(STAMP) ## Faults, fuzzing (big budget), 30+ crash kill points, concurrency, security: prints a table
 	$(BIN)/python -m tests.reliability_report

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from flows.catalogs import catalog_for
+from flows.paths import PROJECT_ROOT
 from scrapers import registry
 from scrapers.catalog import CatalogError
 
@@ -325,6 +326,41 @@ def kinds(as_json: bool) -> None:
     else:
         for row in rows:
             click.echo(f"{row['kind']:<16} {row['description']}")
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=4200, show_default=True, help="The server's port.")
+@click.option(
+    "--prefect-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The deployments to run (default: the project's prefect.yaml).",
+)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".prefect-serve",
+    show_default=True,
+    help="Where the trial's Prefect keeps its database and the server's and workers' logs.",
+)
+def serve(port: int, prefect_file: Path | None, home: Path) -> None:
+    """Run the prefect.yaml deployments on this machine: a local Prefect server, the work pool, every deployment
+    and a process worker, until Ctrl-C stops them all (a trial of what the README's "Scheduled ingestion" sets up).
+
+    \b
+    Example:
+        outages serve --port 4200
+    """
+    from flows.serve import ServeError
+    from flows.serve import serve as run_serve
+
+    try:
+        code = run_serve(
+            port=port, prefect_file=prefect_file or PROJECT_ROOT / "prefect.yaml", home=home, say=click.echo
+        )
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 if __name__ == "__main__":

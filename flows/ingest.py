@@ -26,7 +26,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.artifacts import publish_ingest_artifacts
 from flows.catalogs import catalog_for
 from flows.locking import writer_lock
-from flows.paths import body_store, landing_root, runs_dir
+from flows.paths import PROJECT_ROOT, body_store, landing_root, runs_dir
 from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
@@ -34,7 +34,6 @@ from warehouse.crashpoints import crash_point
 from warehouse.db import connect
 from warehouse.load import load_landing
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOOKBACK = timedelta(hours=24)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: prefect.yaml, scrapers/, flows/
+
 
 def landing_root(db: str | Path) -> Path:
     db = Path(db)
