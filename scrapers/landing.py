@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.plausibility import describe_dropped, drop_implausible
@@ -76,6 +78,16 @@ def _version_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+def _json_line(row: dict[str, Any]) -> str:
+    """One landing row as a line of JSON. orjson writes it several times faster than the json module (encoding was
+    the parse stage's biggest cost); what it refuses (an integer beyond 64 bits, a lone surrogate) goes through json,
+    as before."""
+    try:
+        return orjson.dumps(row, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(row, default=str, ensure_ascii=False) + "\n"
+
+
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     if not path.exists():
         return
@@ -101,8 +113,7 @@ class LandingFiles:
 
     def write(self, table: str, row: dict[str, Any]) -> None:
         handle = self._handles[table]
-        handle.write(json.dumps(row, default=str, ensure_ascii=False))
-        handle.write("\n")
+        handle.write(_json_line(row))
         self.rows[table] += 1
 
     def append(self, folder: Path, rows: dict[str, int]) -> None:

@@ -17,11 +17,10 @@ are refused earlier, by the parsers (:func:`scrapers.timeparse.parse_iso_utc`): 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapers.records import Incident, Parsed
+from scrapers.records import Incident, Parsed, field_names
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -31,16 +30,14 @@ def implausible_time(record: Any, fetched_at: datetime, now: datetime | None = N
     """Why one of the record's timestamps cannot be true, or None when they all can."""
     latest = max(fetched_at, now or datetime.now(UTC)) + FUTURE_SLACK
     planned = isinstance(record, Incident) and (record.status == "scheduled" or record.impact == "maintenance")
-    for field in dataclasses.fields(record):
-        value = getattr(record, field.name)
+    for name in field_names(type(record)):
+        value = getattr(record, name)
         if not isinstance(value, datetime):
             continue
         if value < EARLIEST_PLAUSIBLE:
-            return f"{field.name} {value.isoformat()} is before 2000 (a missing value stored as epoch zero?)"
+            return f"{name} {value.isoformat()} is before 2000 (a missing value stored as epoch zero?)"
         if value > latest and not planned:
-            return (
-                f"{field.name} {value.isoformat()} is more than a day in the future (fetched {fetched_at.isoformat()})"
-            )
+            return f"{name} {value.isoformat()} is more than a day in the future (fetched {fetched_at.isoformat()})"
     return None
 
 
