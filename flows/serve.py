@@ -89,7 +89,9 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 
 def _stop(process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # Prefect's own commands shut down cleanly on Ctrl-C
+        # SIGTERM, not SIGINT: Prefect's server and worker shut down cleanly on either, but a process started in the
+        # background by a non-interactive shell (a CI job, `make serve &`) inherits SIGINT ignored
+        process.terminate()
         try:
             process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
@@ -98,17 +100,19 @@ def _stop(process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A scheduler or ``kill`` stops the trial as Ctrl-C does."""
+def _stopped_by_ctrl_c_or_sigterm() -> Iterator[None]:
+    """Ctrl-C, a scheduler or ``kill`` stop the trial alike. SIGINT is handled explicitly: a process started in the
+    background by a non-interactive shell inherits it ignored, and Python then leaves it ignored."""
 
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def serve(
@@ -134,7 +138,7 @@ def serve(
         processes[what] = process
         return process
 
-    with _sigterm_as_interrupt():
+    with _stopped_by_ctrl_c_or_sigterm():
         try:
             server_log = home / "server.log"
             say(f"starting a Prefect server on 127.0.0.1:{port} (home {home}, log {server_log})")
