@@ -222,10 +222,6 @@ def run(
             "load",
             "  of which open + migrate / raw tables / model refresh / commit",
             " / ".join(fmt_s(load["timings"][step]) for step in ("open", "raw", "models", "commit")),
-            "",
-            "",
-            "",
-            "",
         ),
         Row(
             "load",

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from flows.catalogs import catalog_for
-from flows.paths import PROJECT_ROOT
 from scrapers import registry
 from scrapers.catalog import CatalogError
 
@@ -355,9 +354,7 @@ def serve(port: int, prefect_file: Path | None, home: Path) -> None:
     from flows.serve import serve as run_serve
 
     try:
-        code = run_serve(
-            port=port, prefect_file=prefect_file or PROJECT_ROOT / "prefect.yaml", home=home, say=click.echo
-        )
+        code = run_serve(port=port, prefect_file=prefect_file, home=home, say=click.echo)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)

@@ -118,12 +118,13 @@ def _stopped_by_ctrl_c_or_sigterm() -> Iterator[None]:
 def serve(
     *,
     port: int = 4200,
-    prefect_file: Path = PROJECT_ROOT / "prefect.yaml",
+    prefect_file: Path | None = None,
     home: Path = Path(".prefect-serve"),
     say: Callable[[str], None] = print,
 ) -> int:
-    """Run the trial until interrupted; returns 0 after a clean stop, 1 when a worker or the server died."""
-    prefect_file = prefect_file.resolve()
+    """Run the trial until interrupted (``prefect_file`` defaults to the project's prefect.yaml); returns 0 after a
+    clean stop, 1 when a worker or the server died."""
+    prefect_file = (prefect_file or PROJECT_ROOT / "prefect.yaml").resolve()
     pools = work_pools(prefect_file)
     home.mkdir(parents=True, exist_ok=True)
     env = prefect_env(home, port)
