@@ -22,6 +22,10 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from warehouse.files import WarehouseFiles
+from warehouse.readouts.text import fmt_interval, md_escape
+from warehouse.reads import read_run
+
 SUMMARY_KEY = "ingest-summary"
 OPEN_OUTAGES_KEY = "open-outages"
 
@@ -38,17 +42,11 @@ class RunChanges:
     open_outages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _dicts(cursor: Any) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def previous_outage_ids(db: str | Path, run_id: str) -> list[str] | None:
     """The outage ids the latest earlier run recorded (run ids begin with their UTC start, so they sort)."""
-    from flows.paths import runs_dir
-
     earlier = sorted(
-        (d for d in runs_dir(db).glob("*/outages.json") if d.parent.name < run_id), key=lambda d: d.parent.name
+        (d for d in WarehouseFiles(db).runs.glob("*/outages.json") if d.parent.name < run_id),
+        key=lambda d: d.parent.name,
     )
     if not earlier:
         return None
@@ -65,50 +63,19 @@ def run_changes(
     rows_added: dict[str, int],
 ) -> RunChanges:
     """Read what the run changed from the warehouse it loaded into, and record its outage ids for the next run."""
-    from flows.paths import runs_dir
-    from warehouse.db import connect
-    from warehouse.exports import columns_of, read_outages
-
     changes = RunChanges(
         run_id=run_id,
         sources_total=sources_total,
         sources_failed=len(failed_sources),
         rows_added=sum(n for table, n in rows_added.items() if table != "raw_fetches"),
     )
-    con = connect(db, read_only=True)
-    try:
-        changes.new_incidents = _dicts(
-            con.execute(
-                "select incidents.service_id, incidents.incident_id, incidents.title, incidents.status, "
-                "incidents.impact, incidents.started_at from incidents where exists ("
-                "  select 1 from raw_fetches where raw_fetches.run_id = ? "
-                "  and raw_fetches.source_id = incidents.source_id "
-                "  and raw_fetches.fetched_at = incidents.first_seen_at"
-                ") order by incidents.started_at, incidents.incident_id",
-                [run_id],
-            )
-        )
-        runs = con.execute("select count(*) from raw_ingest_runs where run_id <> ?", [run_id]).fetchone()
-        outages = read_outages(con)
-        if "returned_to_baseline_at" in columns_of(con, "outages"):
-            complaining = {o["outage_id"] for o in outages if o["returned_to_baseline_at"] is None}
-        else:
-            complaining = {
-                row[0]
-                for row in con.execute(
-                    "select outage_id from outages where ended_at >= (select max(bucket_start) + interval 15 minute "
-                    "from complaint_counts where complaint_counts.service_id = outages.service_id)"
-                ).fetchall()
-            }
-        errors = _dicts(
-            con.execute("select source_id, url, error from ingest_errors where run_id = ? order by all", [run_id])
-        )
-    finally:
-        con.close()
+    readout = read_run(db, run_id)
+    changes.new_incidents = readout.new_incidents
+    outages, complaining, errors = readout.outages, readout.complaining, readout.errors
     shown = ("outage_id", "service_id", "started_at", "acknowledged_at", "time_to_acknowledge", "peak_reports")
     summary = [{k: o.get(k) for k in (*shown, "incident_id", "resolved_at")} for o in outages]
     before = previous_outage_ids(db, run_id)
-    if before is None and runs == (0,):
+    if before is None and readout.earlier_runs == 0:
         before = []  # the warehouse's first run: every spike is new
     if before is not None:
         changes.new_spikes = [o for o in summary if o["outage_id"] not in set(before)]
@@ -117,7 +84,7 @@ def run_changes(
         for o in summary
         if (o["incident_id"] is not None and o["resolved_at"] is None) or o["outage_id"] in complaining
     ]
-    record = runs_dir(db) / run_id / "outages.json"
+    record = WarehouseFiles(db).run(run_id) / "outages.json"
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(sorted(o["outage_id"] for o in outages)), encoding="utf-8")
     reported = {e["source_id"] for e in errors}
@@ -130,8 +97,6 @@ def run_changes(
 
 
 def _cell(value: Any) -> str:
-    from warehouse.timeline import fmt_interval
-
     if value is None:
         return "-"
     if isinstance(value, datetime):
@@ -142,9 +107,7 @@ def _cell(value: Any) -> str:
 
 
 def _md(value: Any) -> str:
-    from warehouse.timeline import _md_escape
-
-    return _md_escape(_cell(value))
+    return md_escape(_cell(value))
 
 
 def render_summary(changes: RunChanges) -> str:

@@ -14,6 +14,7 @@ import click
 from flows.catalogs import catalog_for
 from scrapers import registry
 from scrapers.catalog import CatalogError
+from warehouse.readouts.formats import FORMATS
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -195,7 +196,7 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
         con.close()
 
 
-EXPORT_FORMATS = ("csv", "json", "parquet", "md", "html", "png", "svg")  # warehouse.exports.FORMATS
+EXPORT_FORMATS = FORMATS  # the registry of warehouse/readouts/formats.py
 
 
 @main.command()
@@ -236,8 +237,8 @@ def export(
         outages export --window 2021-12-07T15:00Z 2021-12-08T03:00Z --service aws --format csv --out aws.csv
     """
     from warehouse.db import connect
-    from warehouse.exports import ExportError, Selection
-    from warehouse.exports import export as write_export
+    from warehouse.readouts import ExportError, Selection
+    from warehouse.readouts import export as write_export
 
     if (outage_id is None) == (window is None):
         raise click.UsageError("give either --outage ID or --window START END (one of them)")

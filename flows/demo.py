@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flows.paths import landing_root
 from replay import timefmt
 from replay.server import ReplayServer
+from warehouse.files import WarehouseFiles
 
 # When the simulated schedule polls: the capture times of the real snapshots (16:51Z, 17:19Z, 23:47Z, 02:28Z,
 # 08:10Z) and a few more so the day is seen the way a scheduled deployment would have seen it.
@@ -71,11 +71,12 @@ def replay_day(
 
 def run_demo(db: Path, out: Path, tz: ZoneInfo, echo: Callable[[str], object] = print) -> None:
     from warehouse.db import connect
-    from warehouse.timeline import Window, outage_rows, render_markdown, render_text, timeline_rows, write_csv
+    from warehouse.readouts import Selection, export
+    from warehouse.timeline import Window, outage_rows, render_text, timeline_rows, write_csv
 
     if db.exists():
         db.unlink()
-    shutil.rmtree(landing_root(db), ignore_errors=True)
+    shutil.rmtree(WarehouseFiles(db).landing, ignore_errors=True)
     server = ReplayServer().start()
     try:
         catalog = write_demo_catalog(server.base_url, out)
@@ -83,7 +84,8 @@ def run_demo(db: Path, out: Path, tz: ZoneInfo, echo: Callable[[str], object] = 
         replay_day(db, catalog, server, echo=echo)
     finally:
         server.stop()
-    window = Window(timefmt.utc(DAY_START), timefmt.utc(DAY_END))
+    window_start, window_end = timefmt.utc(DAY_START), timefmt.utc(DAY_END)
+    window = Window(window_start, window_end)
     con = connect(db, read_only=True)
     try:
         rows, outages = timeline_rows(con, window), outage_rows(con, window)
@@ -91,7 +93,7 @@ def run_demo(db: Path, out: Path, tz: ZoneInfo, echo: Callable[[str], object] = 
         echo(render_text(rows, outages, tz))
         write_csv(con, window, out / "timeline.csv")
         title = "AWS us-east-1 outage, 7 December 2021 (replay of reconstructed data)"
-        (out / "timeline.md").write_text(render_markdown(rows, outages, tz, title), encoding="utf-8")
+        export(con, Selection.window(window_start, window_end), "md", out / "timeline.md", tz=tz, title=title)
     finally:
         con.close()
     echo(f"Wrote {out / 'timeline.csv'} and {out / 'timeline.md'}; query {db} with DuckDB for more.")

@@ -5,34 +5,29 @@ Thin on purpose: each task calls one function with paths and ids (never an open 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
 import subprocess
 import sys
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_ingest_artifacts
 from flows.catalogs import catalog_for
 from flows.locking import writer_lock
-from flows.paths import PROJECT_ROOT, body_store, landing_root, runs_dir
+from flows.paths import PROJECT_ROOT
 from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
 from warehouse.crashpoints import crash_point
-from warehouse.db import connect
+from warehouse.files import WarehouseFiles
 from warehouse.load import load_landing
+from warehouse.reads import PreviousReads, previous_reads
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
 
@@ -58,15 +53,6 @@ class IngestResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class PreviousReads:
-    """What the warehouse says of the sources a run is about to read (read-only, before the crawl)."""
-
-    last_reads: dict[str, datetime] = field(default_factory=dict)  # source id -> its last successful read
-    # source id -> the URLs of its latest run, each with its latest good read's validators (sql/previous_reads.sql)
-    validators: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def select_sources(catalog: Catalog, only: list[str] | None = None, kinds: list[str] | None = None) -> list[Source]:
@@ -169,70 +155,14 @@ def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: d
 
 
 def author_salt(db: str) -> bytes:
-    """The key for hashing post authors: OUTAGES_AUTHOR_SALT, else a random one kept beside the warehouse."""
-    configured = os.environ.get("OUTAGES_AUTHOR_SALT")
-    if configured:
-        return configured.encode("utf-8")
-    path = landing_root(db) / "author.salt"
-    if not path.exists() or path.stat().st_size == 0:  # an empty file: a crash between create and write
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole under a temporary name, then linked into place: a crash never leaves an empty salt (which
-        # would hash authors unkeyed), and of two processes creating it at once the first link wins.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".author.salt-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
-            if path.exists() and path.stat().st_size == 0:
-                path.unlink()
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)
-        finally:
-            os.unlink(tmp)
-    return path.read_bytes()
-
-
-def previous_reads(db: str, source_ids: list[str]) -> PreviousReads:
-    """Each source's last successful read (a run reads posts from where the previous one stopped) and its URLs'
-    validators; nothing when there is no warehouse yet or another process holds it (the defaults then apply)."""
-    if not Path(db).exists():
-        return PreviousReads()
-    try:
-        con = connect(db, read_only=True)
-    except duckdb.Error:
-        return PreviousReads()  # another process is writing: fall back to the default window, unconditional reads
-    try:
-        return PreviousReads(last_reads=_last_reads(con), validators=_validators(con, source_ids))
-    finally:
-        con.close()
-
-
-def _last_reads(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
-    try:
-        rows = con.execute("select source_id, last_success_at from source_status where last_success_at is not null")
-        return {source_id: at for source_id, at in rows.fetchall()}
-    except duckdb.Error:
-        return {}  # a warehouse from before source_status existed
-
-
-def _validators(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    sql = resources.files("flows.sql").joinpath("previous_reads.sql").read_text(encoding="utf-8")
-    try:
-        cursor = con.execute(sql, {"source_ids": source_ids})
-    except duckdb.Error:
-        return {}  # a warehouse from before raw_documents existed: its first load migrates it
-    columns = [d[0] for d in cursor.description or ()]
-    found: dict[str, list[dict[str, Any]]] = {}
-    for row in cursor.fetchall():
-        read = dict(zip(columns, row, strict=True))
-        found.setdefault(read.pop("source_id"), []).append(read)
-    return found
+    """The key for hashing post authors (``WarehouseFiles.author_salt``)."""
+    return WarehouseFiles(db).author_salt()
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def load(db: str, landing: str) -> dict[str, int]:
-    """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time."""
+    """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time
+    (``load_landing`` holds the file lock itself; the flow adds the Prefect limit around it)."""
     with writer_lock(db):
         return load_landing(db, Path(landing))
 
@@ -256,7 +186,8 @@ def ingest(
     """
     started = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    run_dir = runs_dir(db) / run_id
+    files = WarehouseFiles(db)
+    run_dir = files.run(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     catalog = catalog_for(sources)  # parsed once per run (and reused from the CLI's check): the tasks share it
     previous = previous_reads(db, [source.id for source in select_sources(catalog, only, kinds)])
@@ -270,7 +201,7 @@ def ingest(
     )
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
     crash_point("ingest:planned")  # inert unless a crash-safety test names it (warehouse/crashpoints.py)
-    store = body_store(db)
+    store = files.bodies
     crawl(str(run_dir), str(store), timeout_seconds, as_of)
     crash_point("ingest:crawled")
     summary = stage(str(run_dir), str(store), catalog, run_id, started, db)

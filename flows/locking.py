@@ -1,4 +1,4 @@
-"""One writer at a time: the lock every step that writes the DuckDB file holds, across processes and workers.
+"""One writer at a time across a Prefect server: the concurrency limit flows take around the warehouse's file lock.
 
 Two layers, always taken in the same order (so two holders can never deadlock):
 
@@ -6,9 +6,10 @@ Two layers, always taken in the same order (so two holders can never deadlock):
    to a Prefect server (``PREFECT_API_URL`` is set): it holds across every worker on every machine of that server.
    The limit is created with one slot the first time it is missing (an existing limit is never changed), so a new
    server needs no manual step; ``strict=True`` then guarantees a missing limit is an error, never a silent no-op.
-2. **A file lock** (``fcntl.flock`` on ``<db>.lock`` beside the DuckDB file), always: it holds between processes of
-   one machine whether or not a server exists. It covers the ephemeral server (each ``outages ingest`` process starts
-   its own, so a limit there would not be shared), the test harness, and ad-hoc runs of the CLI.
+2. **The warehouse's file lock** (``warehouse/lock.py``: ``flock`` on ``<db>.lock``), always: it holds between
+   processes of one machine whether or not a server exists, and ``warehouse.load.load_landing`` takes it itself, so
+   a caller outside the flows is protected too. It is re-entrant within a thread, so a flow step holding it can call
+   ``load_landing``.
 
 The kernel drops a ``flock`` when its holder dies, and the Prefect slot is a lease that expires when its holder stops
 renewing it, so a crashed writer never wedges the warehouse. Prefect's default lease is 300 s, so a writer killed
@@ -20,26 +21,14 @@ ephemeral one dies with the process) there is no stall at all.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import IO
+
+from warehouse.lock import DEFAULT_TIMEOUT_SECONDS, writer_file_lock
 
 WRITER_LIMIT = "outages-duckdb-writer"
-DEFAULT_TIMEOUT_SECONDS = 900.0
 WRITER_LEASE_SECONDS = 60.0  # Prefect refuses leases shorter than 60 s
-
-
-class WriterLockTimeout(TimeoutError):
-    """The writer lock stayed held by another process for longer than the caller would wait."""
-
-
-def lock_path(db: str | Path) -> Path:
-    db = Path(db)
-    return db.with_name(f"{db.name}.lock")
 
 
 def prefect_server_url() -> str | None:
@@ -48,45 +37,6 @@ def prefect_server_url() -> str | None:
 
     value = PREFECT_API_URL.value()
     return str(value) if value else None
-
-
-@contextmanager
-def file_lock(path: str | Path, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path`` (created if missing), waiting up to ``timeout_seconds`` for it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = path.open("a+", encoding="utf-8")
-    try:
-        deadline = time.monotonic() + timeout_seconds
-        delay = 0.05
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WriterLockTimeout(
-                        f"{path} stayed locked by another writer for {timeout_seconds:g}s ({_holder(path)})"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    finally:
-        handle.close()
-
-
-def _holder(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8").strip() or "holder unknown"
-    except OSError:
-        return "holder unknown"
 
 
 def ensure_writer_limit(name: str = WRITER_LIMIT) -> None:
@@ -120,5 +70,5 @@ def writer_lock(db: str | Path, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECO
                     lease_duration=WRITER_LEASE_SECONDS,
                 )
             )
-        stack.enter_context(file_lock(lock_path(db), timeout_seconds=timeout_seconds))
+        stack.enter_context(writer_file_lock(db, timeout_seconds=timeout_seconds))
         yield

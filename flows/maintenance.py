@@ -1,7 +1,7 @@
 """Nightly maintenance flows: rebuild the models, and back up / compact the raw layer.
 
 Both write (or read a consistent snapshot of) the DuckDB file, so both hold the single-writer lock of
-``flows.locking`` exactly as the ingest flow's load step does.
+``flows.locking`` exactly as the ingest flow's load step does; the writes themselves are ``warehouse/maintenance.py``.
 
 ``backup`` writes one dated folder under ``<db name>.backups/`` (or ``dest``):
 
@@ -30,20 +30,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.locking import writer_lock
-from flows.paths import body_store, landing_root, runs_dir
-from warehouse.load import connect_writer
-from warehouse.models import build_models
+from warehouse import maintenance
+from warehouse.files import WarehouseFiles
 
 RUN_ID_TIME = "%Y%m%dT%H%M%S"
-
-
-def backups_root(db: str | Path) -> Path:
-    db = Path(db)
-    return db.with_name(f"{db.stem}.backups")
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _require_db(db: str) -> None:
@@ -54,21 +44,8 @@ def _require_db(db: str) -> None:
 @task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def rebuild_views(db: str) -> list[str]:
     """Apply pending migrations and recreate every model view, in one transaction, under the writer lock."""
-    from warehouse.db import migrate
-
     with writer_lock(db):
-        con = connect_writer(db)
-        try:
-            applied = migrate(con)
-            con.execute("BEGIN TRANSACTION")
-            try:
-                built = build_models(con)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        finally:
-            con.close()
+        applied, built = maintenance.rebuild(db)
     get_run_logger().info("migrations applied: %s; %d views rebuilt", applied or "none", len(built))
     return built
 
@@ -84,48 +61,12 @@ def rebuild_models(db: str = "outages.duckdb") -> list[str]:
 def export_warehouse(db: str, target: str) -> list[str]:
     """``EXPORT DATABASE`` to ``target`` (Parquet) under the writer lock; returns the run ids recorded as loaded."""
     with writer_lock(db):
-        con = connect_writer(db)
-        try:
-            con.execute("CHECKPOINT")
-            con.execute(f"EXPORT DATABASE {_sql_string(target)} (FORMAT parquet, COMPRESSION zstd)")
-            loaded = [row[0] for row in con.execute("SELECT run_id FROM raw_ingest_runs").fetchall()]
-        finally:
-            con.close()
-    _drop_models_from_export(Path(target))
-    return loaded
-
-
-MODEL_STATEMENTS = ("CREATE VIEW ", "CREATE MACRO ")
-
-
-def _drop_models_from_export(folder: Path) -> list[str]:
-    """Remove the views and macros (one statement per line) from an export's ``schema.sql``; returns their names."""
-    schema = folder / "schema.sql"
-    kept, views = [], []
-    for line in schema.read_text(encoding="utf-8").splitlines():
-        if line.startswith(MODEL_STATEMENTS):
-            if not line.rstrip().endswith(";"):
-                raise RuntimeError(f"{schema}: a model statement spans lines; cannot leave the models out")
-            views.append(line.split()[2])
-            continue
-        kept.append(line)
-    schema.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return views
+        return maintenance.export_database(db, target)
 
 
 def restore(backup_folder: str | Path, db: str | Path) -> list[str]:
     """Recreate a warehouse at ``db`` (which must not exist) from a backup folder: import its tables, rebuild views."""
-    from warehouse.db import connect, migrate
-
-    if Path(db).exists():
-        raise FileExistsError(f"{db} exists; restore into a new path")
-    con = connect(db)
-    try:
-        con.execute(f"IMPORT DATABASE {_sql_string(str(Path(backup_folder) / 'warehouse'))}")
-        migrate(con)
-        return build_models(con)
-    finally:
-        con.close()
+    return maintenance.restore(Path(backup_folder) / "warehouse", db)
 
 
 def _run_started(run: Path) -> datetime:
@@ -146,7 +87,7 @@ def archive_runs(db: str, target: str, loaded: list[str], keep_days: int, now: d
     logger = get_run_logger()
     cutoff = now - timedelta(days=keep_days)
     done = set(loaded)
-    root = runs_dir(db)
+    root = WarehouseFiles(db).runs
     candidates = sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
     old = [p for p in candidates if _run_started(p) < cutoff]
     unloaded = [p.name for p in old if p.name not in done]
@@ -187,7 +128,7 @@ def archive_bodies(db: str, backup_dir: str) -> dict[str, Any]:
     already: set[str] = set()
     for listing in folder.parent.glob("*/bodies.txt"):
         already.update(listing.read_text(encoding="utf-8").split())
-    store = body_store(db)
+    store = WarehouseFiles(db).bodies
     new = sorted(p for p in store.glob("*/*") if p.is_file() and not p.name.startswith(".") and p.name not in already)
     if not new:
         return {"archived_bodies": 0}
@@ -208,11 +149,11 @@ def backup(db: str = "outages.duckdb", dest: str | None = None, keep_days: int =
     if keep_days < 0:
         raise ValueError("keep_days must be 0 or more")
     now = datetime.now(UTC)
-    root = Path(dest) if dest else backups_root(db)
+    root = Path(dest) if dest else WarehouseFiles(db).backups
     folder = root / f"{now:%Y-%m-%dT%H%M%SZ}"
     folder.mkdir(parents=True, exist_ok=False)
     loaded = export_warehouse(db, str(folder / "warehouse"))
-    summary: dict[str, Any] = {"backup": str(folder), "db": db, "landing": str(landing_root(db))}
+    summary: dict[str, Any] = {"backup": str(folder), "db": db, "landing": str(WarehouseFiles(db).landing)}
     summary.update(archive_runs(db, str(folder / "runs.tar.gz"), loaded, keep_days, now))
     summary.update(archive_bodies(db, str(folder)))
     (folder / "MANIFEST.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

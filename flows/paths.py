@@ -1,20 +1,21 @@
-"""Where a warehouse keeps its files: the landing area (runs) and the raw body store sit beside the DuckDB file."""
+"""Where the checkout is, and shortcuts to the files beside a warehouse (``warehouse.files.WarehouseFiles``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from warehouse.files import WarehouseFiles
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: prefect.yaml, scrapers/, flows/
 
 
 def landing_root(db: str | Path) -> Path:
-    db = Path(db)
-    return db.with_name(f"{db.stem}.landing")
+    return WarehouseFiles(db).landing
 
 
 def body_store(db: str | Path) -> Path:
-    return landing_root(db) / "bodies"
+    return WarehouseFiles(db).bodies
 
 
 def runs_dir(db: str | Path) -> Path:
-    return landing_root(db) / "runs"
+    return WarehouseFiles(db).runs

@@ -6,10 +6,8 @@ It only fetches. Bodies go to a content-addressed store (one file per sha256, wr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,27 +19,11 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scrapers import registry
+from scrapers.bodystore import body_path, store_body
 from scrapers.records import Document, ParseError
 from scrapers.timeparse import parse_iso_utc
 
 MAX_REQUESTS_PER_SOURCE = 500  # a runaway pager stops here; the source is recorded as failed
-
-
-def body_path(store: Path, sha256: str) -> Path:
-    return store / sha256[:2] / sha256
-
-
-def store_body(store: Path, body: bytes) -> str:
-    """Write a body once under its sha256 (atomically: a crash never leaves half a file) and return the hash."""
-    digest = hashlib.sha256(body).hexdigest()
-    target = body_path(store, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
-        os.replace(tmp, target)
-    return digest
 
 
 def describe_failure(failure: Failure, timeout: float, maxsize: int = 0) -> str:

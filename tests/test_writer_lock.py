@@ -20,11 +20,13 @@ import duckdb
 import pytest
 
 from flows.ingest import ingest
-from flows.locking import WRITER_LIMIT, file_lock, lock_path, writer_lock
+from flows.locking import WRITER_LIMIT, writer_lock
 from flows.maintenance import backup, rebuild_models, restore
 from flows.paths import body_store, runs_dir
 from tests.loopback import LoopbackServer
 from tests.test_ingest_flow import serve_good, write_catalog
+from warehouse.files import WarehouseFiles
+from warehouse.lock import file_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUND_SECONDS = 120  # every subprocess of this file is killed after this long
@@ -189,7 +191,7 @@ def test_two_ingests_at_once_without_a_server(tmp_path: Path, loopback: Loopback
     loads = run_two_ingests(tmp_path, catalog, db, None)
     assert_one_at_a_time(loads)
     assert_like_one_run(db, single_run_db)
-    assert lock_path(db).exists()
+    assert WarehouseFiles(db).lock.exists()
 
 
 def start_holder(tmp_path: Path, db: Path, url: str | None, hold: float) -> subprocess.Popen[str]:
@@ -210,10 +212,10 @@ def test_the_file_lock_holds_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     holder = start_holder(tmp_path, db, None, hold=3)
     try:
-        with pytest.raises(TimeoutError), file_lock(lock_path(db), timeout_seconds=0.5):
+        with pytest.raises(TimeoutError), file_lock(WarehouseFiles(db).lock, timeout_seconds=0.5):
             pass
         started = time.monotonic()
-        with file_lock(lock_path(db), timeout_seconds=BOUND_SECONDS):
+        with file_lock(WarehouseFiles(db).lock, timeout_seconds=BOUND_SECONDS):
             waited = time.monotonic() - started
         assert waited > 0.5  # it waited for the holder to let go
         assert holder.wait(timeout=BOUND_SECONDS) == 0

@@ -16,6 +16,8 @@ import duckdb
 
 from warehouse.crashpoints import crash_point
 from warehouse.db import connect, migrate, quote_ident
+from warehouse.files import WarehouseFiles
+from warehouse.lock import DEFAULT_TIMEOUT_SECONDS, writer_file_lock
 from warehouse.models import build_models
 
 LOAD_MEMORY_FLOOR = 768 * 1024**2  # bytes: the least memory DuckDB gets while it reads a landing (_bounded_memory)
@@ -52,14 +54,27 @@ def connect_writer(db: str | Path, *, wait_seconds: float = 60.0) -> duckdb.Duck
 
 
 def load_landing(
-    db: str | Path, landing: Path, *, wait_seconds: float = 60.0, timings: dict[str, float] | None = None
+    db: str | Path,
+    landing: Path,
+    *,
+    wait_seconds: float = 60.0,
+    timings: dict[str, float] | None = None,
+    lock_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> dict[str, int]:
-    """Load ``landing/*.jsonl`` into the warehouse in one transaction and rebuild the models.
+    """Load ``landing/*.jsonl`` into the warehouse in one transaction and rebuild the models, holding the writer
+    lock (``warehouse.lock``; re-entrant, so a caller already holding it does not wait for itself).
 
     Returns the number of rows each table gained. ``timings``, when given, receives the seconds spent opening and
     migrating the file (``open``), writing the raw tables (``raw``), refreshing the models (``models``) and
     committing (``commit``).
     """
+    with writer_file_lock(db, timeout_seconds=lock_timeout_seconds):
+        return _load_landing(db, landing, wait_seconds=wait_seconds, timings=timings)
+
+
+def _load_landing(
+    db: str | Path, landing: Path, *, wait_seconds: float, timings: dict[str, float] | None
+) -> dict[str, int]:
     clock = _Stopwatch(timings)
     con = connect_writer(db, wait_seconds=wait_seconds)
     try:
@@ -112,7 +127,7 @@ def _bounded_memory(con: duckdb.DuckDBPyConnection, db: str | Path) -> Iterator[
     """Bound DuckDB's memory while the landing files are read: by default it takes up to 80 % of the machine, and the
     GROUP BYs over a big run's files use it (1.5 GiB for 5,000 status pages); bounded, they spill to disk instead, at
     about the same speed. The bound grows with the warehouse, whose keys' indexes must fit in it (they cannot spill)."""
-    size = sum(f.stat().st_size for f in (Path(db), Path(f"{db}.wal")) if f.exists())
+    size = sum(f.stat().st_size for f in (Path(db), WarehouseFiles(db).wal) if f.exists())
     before = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute("SET memory_limit = ?", [f"{max(LOAD_MEMORY_FLOOR, 2 * size)}B"])
     try:

@@ -1,14 +1,16 @@
-"""Reading the timeline and outages back out: for the terminal, CSV and Markdown."""
+"""Reading the timeline and outages back out for the terminal and the demo's CSV (exports: ``warehouse.readouts``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+
+from warehouse.readouts.text import fmt_interval, fmt_time
 
 TIMELINE_COLUMNS = (
     "occurred_at",
@@ -65,23 +67,6 @@ def outage_rows(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def fmt_time(value: datetime | None, tz: ZoneInfo) -> str:
-    if value is None:
-        return "-"
-    local = value.astimezone(tz)
-    label = "Z" if tz.key in ("UTC", "Etc/UTC") else local.strftime(" %Z")
-    return local.strftime("%Y-%m-%d %H:%M") + label
-
-
-def fmt_interval(value: timedelta | None) -> str:
-    if value is None:
-        return "never"
-    minutes = int(value.total_seconds() // 60)
-    sign = "-" if minutes < 0 else ""
-    hours, rest = divmod(abs(minutes), 60)
-    return f"{sign}{hours}h{rest:02d}m" if hours else f"{sign}{rest} min"
-
-
 def render_text(rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: ZoneInfo, width: int = 110) -> str:
     lines = []
     if outages:
@@ -111,34 +96,3 @@ def write_csv(con: duckdb.DuckDBPyConnection, window: Window, path: Path) -> Non
     path.parent.mkdir(parents=True, exist_ok=True)
     query = f"select {columns} from timeline where {where} order by occurred_at, service_id, kind"
     con.sql(query, params=params).write_csv(str(path), header=True)
-
-
-def render_markdown(rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: ZoneInfo, title: str) -> str:
-    out = [f"# {title}", ""]
-    if outages:
-        out += [
-            "| service | complaints began | first official post | time to acknowledge | peak reports |",
-            "|---|---|---|---|---|",
-        ]
-        for o in outages:
-            out.append(
-                f"| {o['service_id']} | {fmt_time(o['started_at'], tz)} | {fmt_time(o['acknowledged_at'], tz)} | "
-                f"{fmt_interval(o['time_to_acknowledge'])} | {o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)} |"
-            )
-        out.append("")
-    out += ["## Chronology", ""]
-    for row in rows:
-        reports = f" — {row['reports']:,} reports" if row["reports"] is not None else ""
-        title_text = _md_escape(row["title"] or "")
-        out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {title_text}{reports}")
-    sources = sorted({(r["source_url"], r["source_id"]) for r in rows if r["source_url"]})
-    if sources:
-        out += ["", "## Sources", ""]
-        out += [f"- {source_id}: <{url}>" for url, source_id in sources]
-    return "\n".join(out) + "\n"
-
-
-def _md_escape(text: str) -> str:
-    for char in ("\\", "`", "*", "_", "[", "]", "<", ">", "|"):
-        text = text.replace(char, "\\" + char)
-    return " ".join(text.split())

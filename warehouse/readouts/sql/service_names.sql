@@ -1,0 +1,3 @@
+-- Each service's display name.
+select service_id, name
+from services

@@ -1,0 +1,3 @@
+-- The run ids recorded as loaded.
+select run_id
+from raw_ingest_runs
