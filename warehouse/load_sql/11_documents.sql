@@ -18,36 +18,11 @@ GROUP BY source_id, url, sha256
 ON CONFLICT (source_id, url, sha256) DO UPDATE SET last_seen_at = greatest(last_seen_at, excluded.last_seen_at);
 
 -- A document already sighted later than this parse (runs loaded out of order: a later run, which only resighted it,
--- first): its versions take that later sighting, as they would have had the runs been loaded in order.
-UPDATE raw_incident_versions AS versions
-SET last_seen_at = seen.last_seen_at
-FROM (
-    SELECT member.incident_id, member.version_hash, max(sightings.last_seen_at) AS last_seen_at
-    FROM read_json($path, format = 'newline_delimited', columns = {
-        source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ'}) AS parsed
-    JOIN raw_document_sightings AS sightings USING (source_id, url, sha256)
-    JOIN raw_documents AS documents USING (source_id, url, sha256),
-        unnest(documents.incident_versions) AS members(member)
-    WHERE sightings.last_seen_at > parsed.parsed_at
-    GROUP BY member.incident_id, member.version_hash
-) AS seen
-WHERE versions.incident_id = seen.incident_id
-    AND versions.version_hash = seen.version_hash
-    AND seen.last_seen_at > versions.last_seen_at;
-
-UPDATE raw_update_versions AS versions
-SET last_seen_at = seen.last_seen_at
-FROM (
-    SELECT member.incident_id, member.update_id, member.version_hash, max(sightings.last_seen_at) AS last_seen_at
-    FROM read_json($path, format = 'newline_delimited', columns = {
-        source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ'}) AS parsed
-    JOIN raw_document_sightings AS sightings USING (source_id, url, sha256)
-    JOIN raw_documents AS documents USING (source_id, url, sha256),
-        unnest(documents.update_versions) AS members(member)
-    WHERE sightings.last_seen_at > parsed.parsed_at
-    GROUP BY member.incident_id, member.update_id, member.version_hash
-) AS seen
-WHERE versions.incident_id = seen.incident_id
-    AND versions.update_id = seen.update_id
-    AND versions.version_hash = seen.version_hash
-    AND seen.last_seen_at > versions.last_seen_at;
+-- first): its versions take that later sighting, as they would have had the runs been loaded in order. The move itself
+-- is the next step's (12_resightings.sql), once for these documents and the ones read again unchanged.
+CREATE OR REPLACE TEMP TABLE documents_seen_again AS
+SELECT DISTINCT source_id, url, sha256
+FROM read_json($path, format = 'newline_delimited', columns = {
+    source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ'}) AS parsed
+JOIN raw_document_sightings AS sightings USING (source_id, url, sha256)
+WHERE sightings.last_seen_at > parsed.parsed_at;

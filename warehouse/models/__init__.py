@@ -8,7 +8,9 @@ or, after a load, only for the series and buckets the load changed.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -16,35 +18,83 @@ import duckdb
 
 from warehouse.db import quote_ident
 
-# Dependency order: a view is created after every view it reads.
-MODEL_ORDER: tuple[str, ...] = (
-    "staging/stg_spike_rule",
-    "staging/stg_incidents",
-    "staging/stg_incident_updates",
-    "staging/stg_complaint_rule",
-    "staging/stg_complaints",
-    "staging/stg_complaint_counts",
-    "staging/stg_source_status",
-    "marts/services",
-    "marts/incidents",
-    "marts/incident_updates",
-    "marts/complaints",
-    "marts/complaint_counts",
-    "marts/complaint_counts_by_source",
-    "marts/complaint_spikes",
-    "marts/outages",
-    "marts/ingest_errors",
-    "marts/source_status",
-    "marts/components",
-    "marts/component_states",
-    "marts/incident_regions",
-    "marts/incident_components",
-    "marts/incident_revisions",
-    "marts/timeline",
-    "marts/declared_windows",
-    "marts/blast_radius",
-    "marts/acknowledgment_ledger",
-)
+def model_sql(name: str) -> str:
+    folder, file = name.split("/")
+    return resources.files(f"warehouse.models.{folder}").joinpath(f"{file}.sql").read_text(encoding="utf-8")
+
+
+MODEL_FOLDERS: tuple[str, ...] = ("staging", "marts")  # every .sql file of these is one model, named by its file
+
+
+def model_names() -> list[str]:
+    """Every model (``folder/name``), found in :data:`MODEL_FOLDERS`."""
+    return [
+        f"{folder}/{entry.name.removesuffix('.sql')}"
+        for folder in MODEL_FOLDERS
+        for entry in sorted(resources.files(f"warehouse.models.{folder}").iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".sql")
+    ]
+
+
+_CTE = re.compile(r"\b(\w+)\s+as\s*\(", re.IGNORECASE)
+_READ = re.compile(r"\b(?:from|join)\s+(\w+)", re.IGNORECASE)
+
+
+def _without_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def _cte_ends(sql: str) -> dict[str, int]:
+    """Each CTE's name with the position where its definition ends (after that, the name means the CTE)."""
+    ends: dict[str, int] = {}
+    for match in _CTE.finditer(sql):
+        depth, at = 1, match.end()
+        while depth and at < len(sql):
+            depth += {"(": 1, ")": -1}.get(sql[at], 0)
+            at += 1
+        ends.setdefault(match.group(1).lower(), at)
+    return ends
+
+
+def model_reads(name: str, views: set[str]) -> set[str]:
+    """The views of ``views`` that model ``name`` reads: a name after FROM or JOIN that is no CTE defined before it."""
+    sql = _without_comments(model_sql(name))
+    ctes = _cte_ends(sql)
+    own = name.split("/")[1]
+    return {
+        read
+        for match in _READ.finditer(sql)
+        if (read := match.group(1).lower()) in views
+        and read != own
+        and not (read in ctes and ctes[read] <= match.start())
+    }
+
+
+def dependency_order(names: list[str]) -> tuple[str, ...]:
+    """``names`` so that each model comes after every model it reads (staging before marts, then by name, where the
+    dependencies leave a choice); a cycle is an error."""
+    by_view = {name.split("/")[1]: name for name in names}
+    reads = {name: {by_view[v] for v in model_reads(name, set(by_view))} for name in names}
+    rank = {name: (MODEL_FOLDERS.index(name.split("/")[0]), name) for name in names}
+    ready = [rank[n] for n in names if not reads[n]]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for other in names:
+            if name in reads[other]:
+                reads[other].discard(name)
+                if not reads[other]:
+                    heapq.heappush(ready, rank[other])
+    if len(order) != len(names):
+        stuck = sorted(n for n in names if n not in order)
+        raise RuntimeError(f"the models read each other in a cycle: {', '.join(stuck)}")
+    return tuple(order)
+
+
+# Dependency order: a view is created after every view it reads (derived from the SQL files).
+MODEL_ORDER: tuple[str, ...] = dependency_order(model_names())
 
 # Models kept as tables, with the models their result depends on (a change to any of them rebuilds the table in full).
 MATERIALIZED: dict[str, tuple[str, ...]] = {
@@ -59,6 +109,12 @@ MATERIALIZED: dict[str, tuple[str, ...]] = {
 
 DEFAULT_BUCKET_MINUTES = 15
 
+# The input of the materialized complaint-count model besides the views it reads: which series to compute, and from
+# which bucket (service_id, source_id, since). A temporary table made for each refresh from one of two queries the
+# SQL owns, refresh/complaint_refresh_everything.sql (full) or refresh/complaint_refresh_scope.sql (after a load);
+# staging/stg_complaint_counts.sql reads it as its `scope` import.
+SCOPE_TABLE = "complaint_refresh_scope"
+
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query.
 RULE_MACROS: tuple[str, ...] = ("complaint_pattern",)
@@ -68,11 +124,6 @@ MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)
 
 # The views analysts query: a stable, documented interface (docs/schema.md is checked against them).
 PUBLIC_VIEWS: tuple[str, ...] = tuple(name.split("/")[1] for name in MODEL_ORDER if name.startswith("marts/"))
-
-
-def model_sql(name: str) -> str:
-    folder, file = name.split("/")
-    return resources.files(f"warehouse.models.{folder}").joinpath(f"{file}.sql").read_text(encoding="utf-8")
 
 
 def bucket_minutes_setting() -> int:
@@ -143,25 +194,22 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
     if kind == "VIEW":  # a warehouse from before the table existed
         con.execute(f"DROP VIEW {quote_ident(table)}")
     if full:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE complaint_refresh_scope AS SELECT NULL::VARCHAR AS service_id, "
-            "NULL::VARCHAR AS source_id, NULL::TIMESTAMPTZ AS since"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS\n{model_sql('refresh/complaint_refresh_everything')}")
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS\n{model_sql(name)}")
     else:
         assert changes is not None
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE complaint_refresh_scope AS\n{model_sql('refresh/complaint_refresh_scope')}",
+            f"CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS\n{model_sql('refresh/complaint_refresh_scope')}",
             {"counts": str(changes / "counts.jsonl"), "posts": str(changes / "posts.jsonl")},
         )
         con.execute(
             f"""
             DELETE FROM {quote_ident(table)} AS t
-            USING complaint_refresh_scope AS scope, stg_spike_rule AS rule
+            USING {SCOPE_TABLE} AS scope, stg_spike_rule AS rule
             WHERE t.service_id = scope.service_id AND t.source_id = scope.source_id
               AND t.bucket_start >= time_bucket(rule.bucket_width, scope.since) - rule.bucket_width
             """
         )
         con.execute(f"INSERT INTO {quote_ident(table)}\n{model_sql(name)}")
-    con.execute("DROP TABLE complaint_refresh_scope")
+    con.execute(f"DROP TABLE {SCOPE_TABLE}")
     return "full" if full else "incremental"

@@ -3,7 +3,9 @@
 --
 -- Materialized as a table (warehouse/models/__init__.py): this query computes the series named in the temporary
 -- table complaint_refresh_scope (service_id, source_id, since), each from the bucket before its `since` (NULL: from
--- its first bucket), reading refresh_lookback further back so every bucket it writes sees its whole history.
+-- its first bucket), reading refresh_lookback further back so every bucket it writes sees its whole history. That
+-- table is its one input besides the views: refresh/complaint_refresh_everything.sql (a full refresh) or
+-- refresh/complaint_refresh_scope.sql (the series a load changed) fills it before each refresh (SCOPE_TABLE).
 with
 
 scope as (
