@@ -18,6 +18,7 @@ import duckdb
 
 from warehouse.db import quote_ident
 
+
 def model_sql(name: str) -> str:
     folder, file = name.split("/")
     return resources.files(f"warehouse.models.{folder}").joinpath(f"{file}.sql").read_text(encoding="utf-8")
@@ -194,22 +195,24 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
     if kind == "VIEW":  # a warehouse from before the table existed
         con.execute(f"DROP VIEW {quote_ident(table)}")
     if full:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS\n{model_sql('refresh/complaint_refresh_everything')}")
+        everything = model_sql("refresh/complaint_refresh_everything")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS\n{everything}")
         con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS\n{model_sql(name)}")
     else:
         assert changes is not None
+        scope = model_sql("refresh/complaint_refresh_scope")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS\n{model_sql('refresh/complaint_refresh_scope')}",
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS\n{scope}",
             {"counts": str(changes / "counts.jsonl"), "posts": str(changes / "posts.jsonl")},
         )
         con.execute(
             f"""
             DELETE FROM {quote_ident(table)} AS t
-            USING {SCOPE_TABLE} AS scope, stg_spike_rule AS rule
+            USING {quote_ident(SCOPE_TABLE)} AS scope, stg_spike_rule AS rule
             WHERE t.service_id = scope.service_id AND t.source_id = scope.source_id
               AND t.bucket_start >= time_bucket(rule.bucket_width, scope.since) - rule.bucket_width
             """
         )
         con.execute(f"INSERT INTO {quote_ident(table)}\n{model_sql(name)}")
-    con.execute(f"DROP TABLE {SCOPE_TABLE}")
+    con.execute(f"DROP TABLE {quote_ident(SCOPE_TABLE)}")
     return "full" if full else "incremental"
