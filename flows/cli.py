@@ -237,8 +237,8 @@ def export(
         outages export --window 2021-12-07T15:00Z 2021-12-08T03:00Z --service aws --format csv --out aws.csv
     """
     from warehouse.db import connect
-    from warehouse.readouts import ExportError, Selection
-    from warehouse.readouts import export as write_export
+    from warehouse.readouts.export import export as write_export
+    from warehouse.readouts.selection import ExportError, Selection
 
     if (outage_id is None) == (window is None):
         raise click.UsageError("give either --outage ID or --window START END (one of them)")

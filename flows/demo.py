@@ -71,7 +71,8 @@ def replay_day(
 
 def run_demo(db: Path, out: Path, tz: ZoneInfo, echo: Callable[[str], object] = print) -> None:
     from warehouse.db import connect
-    from warehouse.readouts import Selection, export
+    from warehouse.readouts.export import export
+    from warehouse.readouts.selection import Selection
     from warehouse.timeline import Window, outage_rows, render_text, timeline_rows, write_csv
 
     if db.exists():

@@ -140,7 +140,7 @@ def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -
 @task(cache_policy=NO_CACHE)
 def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: datetime, db: str) -> LandingSummary:
     """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
-    summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, author_salt(db))
+    summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, WarehouseFiles(db).author_salt())
     logger = get_run_logger()
     logger.info(
         "staged: %d bodies parsed, %d unchanged since the warehouse loaded them (not parsed again)",
@@ -152,11 +152,6 @@ def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: d
     for source_id, reason in summary.skipped_sources.items():
         logger.warning("source %s skipped: %s", source_id, reason)
     return summary
-
-
-def author_salt(db: str) -> bytes:
-    """The key for hashing post authors (``WarehouseFiles.author_salt``)."""
-    return WarehouseFiles(db).author_salt()
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

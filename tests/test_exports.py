@@ -31,7 +31,8 @@ from flows.cli import EXPORT_FORMATS, main
 from flows.demo import replay_day, write_demo_catalog
 from replay.server import ReplayServer
 from warehouse.db import connect
-from warehouse.readouts import FORMATS, ExportResult, export, export_many
+from warehouse.readouts.export import ExportResult, export, export_many
+from warehouse.readouts.formats import FORMATS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = Path(__file__).resolve().parent / "expected"

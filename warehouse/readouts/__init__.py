@@ -26,26 +26,7 @@ Formats:
 The package, one job per module: ``formats`` (the registry), ``selection`` (what is selected; its SQL in ``sql/``),
 ``report`` (the model the renderings read), ``markdown``, ``chart`` (the Vega-Lite spec), ``svg`` (patching the
 rendered SVG), ``html`` (``templates/report.html.j2``), ``text`` (times and escaping) and ``export`` (writing files).
+
+Nothing is imported here, so that the command line can read the formats registry without loading DuckDB: import from
+the modules (``warehouse.readouts.export.export``, ``warehouse.readouts.selection.Selection``, …).
 """
-
-from __future__ import annotations
-
-from warehouse.readouts.export import ExportResult, export, export_many
-from warehouse.readouts.formats import FORMATS, TABLE_FORMATS
-from warehouse.readouts.report import Report, gather
-from warehouse.readouts.selection import EXPORT_COLUMNS, ExportError, Selection, UnknownOutageError, outage_selection
-
-__all__ = [
-    "EXPORT_COLUMNS",
-    "FORMATS",
-    "TABLE_FORMATS",
-    "ExportError",
-    "ExportResult",
-    "Report",
-    "Selection",
-    "UnknownOutageError",
-    "export",
-    "export_many",
-    "gather",
-    "outage_selection",
-]
