@@ -3,8 +3,15 @@ show that a refactor left the analyst views unchanged.
 
     python tests/view_hashes.py WAREHOUSE.duckdb            # one "view  rows  sha256" line per view
 
-Run ids hold the wall-clock time and a random suffix, so each is replaced by its rank among the warehouse's run ids
-(which sort by start time) before hashing: two replays of the same day then hash equal. Reads only; needs duckdb.
+Two replays of the same day hash equal once what differs between any two runs is set aside: run ids (the wall-clock
+time and a random suffix) are replaced by their rank among the warehouse's run ids, which sort by start time; the
+replay server's loopback port in URLs by ``PORT``; and post authors are hashed with a random salt unless one is set, so
+build both warehouses with the same ``OUTAGES_AUTHOR_SALT``::
+
+    OUTAGES_AUTHOR_SALT=fixed outages demo --db a/demo.duckdb --out a/out     # on each of the two checkouts
+    diff <(python tests/view_hashes.py a/demo.duckdb) <(python tests/view_hashes.py b/demo.duckdb)
+
+Reads only; needs duckdb.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 import duckdb
 
 RUN_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")
+LOOPBACK = re.compile(r"http://127\.0\.0\.1:\d+")
 
 
 def view_hashes(db: str) -> dict[str, tuple[int, str]]:
@@ -28,7 +36,7 @@ def view_hashes(db: str) -> dict[str, tuple[int, str]]:
         def stable(value: Any) -> str:
             if isinstance(value, str) and RUN_ID.match(value):
                 return rank.get(value, "run-?")
-            return repr(value)
+            return LOOPBACK.sub("http://127.0.0.1:PORT", repr(value))
 
         views = [
             r[0]
