@@ -57,7 +57,7 @@ class Kind:
     # SkipSource); follow returns the next requests a fetched document calls for (next page, the search after a
     # login). Both are pure: they see only the context or document they are given (a token a later page needs
     # again travels in RequestSpec.carry and comes back as Document.carried, never in meta; until the crawl hands
-    # it back, scrapers/kinds/_login.py also keeps a copy in memory).
+    # it back, scrapers/formats/login.py also keeps a copy in memory).
     start_requests: Callable[[SourceContext], list[RequestSpec]] | None = None
     follow: Callable[[Document], list[RequestSpec]] | None = None
 

@@ -11,7 +11,6 @@ currentevents`` (:func:`parse_current_events`), an RSS body is the SHD's per-ser
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -22,8 +21,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from scrapers.declared import declared_window
-from scrapers.jsonbody import decode_text, load_json
-from scrapers.kinds.feed import (
+from scrapers.formats.feeds import (
     detail_text,
     entry_body,
     entry_time,
@@ -33,7 +31,8 @@ from scrapers.kinds.feed import (
     read_feed,
     xml_root,
 )
-from scrapers.kinds.feed import raw_get as feed_field
+from scrapers.formats.feeds import raw_get as feed_field
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
     ComponentChange,
@@ -128,6 +127,48 @@ def _posts(description: str, first_day: date, where: str) -> list[tuple[datetime
     return posts
 
 
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """One post of an event, on any of the three routes, before it becomes an update."""
+
+    native_id: str
+    posted_at: datetime
+    stage: UpdateStatus  # the stage its own words (or level) name; unknown: none
+    status_native: str | None
+    body: str
+
+
+def _updates(incident_native_id: str, posts: list[_Post]) -> list[IncidentUpdate]:
+    """The event's updates, one per post in order. The dashboard keeps no status per post: a post whose words name
+    no stage keeps the stage of the post before it (the first: investigating)."""
+    updates = []
+    previous: UpdateStatus = "investigating"
+    for post in posts:
+        previous = previous if post.stage == "unknown" else post.stage
+        updates.append(
+            IncidentUpdate(
+                incident_native_id=incident_native_id,
+                native_id=post.native_id,
+                posted_at=post.posted_at,
+                created_at=None,
+                status=previous,
+                status_native=post.status_native,
+                body=post.body,
+            )
+        )
+    return updates
+
+
+def _event_status(resolved: bool, updates: list[IncidentUpdate]) -> UpdateStatus:
+    """Resolved when the event says so; else its latest update's stage, but an open event is not resolved whatever
+    its words say."""
+    if resolved:
+        return "resolved"
+    if not updates:
+        return "unknown"
+    return "identified" if updates[-1].status == "resolved" else updates[-1].status
+
+
 def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[IncidentUpdate]]:
     if not isinstance(raw, dict):
         raise ParseError(f"{where}: expected an event object, got {type(raw).__name__}")
@@ -142,31 +183,15 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
     status_code = str(raw["status"]).strip()
     summary = str(raw["summary"])
     posts = _posts(str(raw.get("description") or ""), first_day, where)
-    updates = []
-    previous: UpdateStatus = "investigating"
-    for index, (posted_at, text) in enumerate(posts):
-        # A post whose words name no stage keeps the stage of the post before it (the first: investigating).
-        stage = status_from_text(text)
-        previous = previous if stage == "unknown" else stage
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=native_id,
-                native_id=f"{int(posted_at.timestamp())}-{index}",
-                posted_at=posted_at,
-                created_at=None,
-                status=previous,
-                status_native=None,
-                body=text,
-            )
-        )
+    updates = _updates(
+        native_id,
+        [
+            _Post(f"{int(posted_at.timestamp())}-{index}", posted_at, status_from_text(text), None, text)
+            for index, (posted_at, text) in enumerate(posts)
+        ],
+    )
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
-    if resolved:
-        status: UpdateStatus = "resolved"
-    elif updates:
-        latest = updates[-1].status
-        status = "identified" if latest == "resolved" else latest  # an open event is not resolved whatever it says
-    else:
-        status = "unknown"
+    status = _event_status(resolved, updates)
     region = REGION.search(service)
     # the admitted impact window, from the latest post that states one (AWS's resolution post)
     window = next((w for u in reversed(updates) if (w := declared_window(u.body, first_day))), None)
@@ -277,35 +302,19 @@ def _current_event(
         posted_at = from_epoch(item.get("timestamp"), what=f"{where} event_log[{position}] timestamp")
         posts.append((posted_at, position, item))
     posts.sort(key=lambda post: (post[0], post[1]))
-    updates = []
     levels = [status_code]
-    previous: UpdateStatus = "investigating"
+    log_posts = []
     for index, (posted_at, _, item) in enumerate(posts):
         level = None if item.get("status") is None else str(item["status"]).strip()
         text = " ".join(str(item.get("message") or "").split())
         # level 0 is "operating normally"; otherwise the words name the stage, as on the legacy dashboard
         stage: UpdateStatus = "resolved" if level == "0" else status_from_text(text)
-        previous = previous if stage == "unknown" else stage
         if level is not None:
             levels.append(level)
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=native_id,
-                native_id=f"{int(posted_at.timestamp())}-{index}",
-                posted_at=posted_at,
-                created_at=None,
-                status=previous,
-                status_native=level,
-                body=text,
-            )
-        )
+        log_posts.append(_Post(f"{int(posted_at.timestamp())}-{index}", posted_at, stage, level, text))
+    updates = _updates(native_id, log_posts)
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
-    if resolved:
-        status: UpdateStatus = "resolved"
-    elif updates:
-        status = "identified" if updates[-1].status == "resolved" else updates[-1].status
-    else:
-        status = "unknown"
+    status = _event_status(resolved, updates)
     stated = [level for level in levels if level in IMPACT]
     highest = max(stated, key=int) if stated else None  # the highest level the event log ever stated
 
@@ -467,31 +476,14 @@ def _rss_post(doc: Document, position: int, entry: Any) -> _RssPost:
 def _rss_incident(doc: Document, chain: list[_RssPost]) -> tuple[Incident, list[IncidentUpdate]]:
     first, last = chain[0], chain[-1]
     native_id = f"{first.service_key}-{int(first.posted_at.timestamp())}"
-    updates = []
-    previous: UpdateStatus = "investigating"
-    seen: set[str] = set()
+    rss_posts: dict[str, _Post] = {}
     for post in chain:
-        if post.guid in seen:
-            continue
-        seen.add(post.guid)
-        stage: UpdateStatus = "resolved" if post.closes else status_from_text(post.body)
-        previous = previous if stage == "unknown" else stage
-        native = " ".join(filter(None, (post.prefix, "[RESOLVED]" if post.resolved_mark else None)))
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=native_id,
-                native_id=post.guid,
-                posted_at=post.posted_at,
-                created_at=None,
-                status=previous,
-                status_native=native or None,
-                body=post.body,
-            )
-        )
-    if last.closes:
-        status: UpdateStatus = "resolved"
-    else:
-        status = "identified" if updates[-1].status == "resolved" else updates[-1].status
+        if post.guid not in rss_posts:
+            stage: UpdateStatus = "resolved" if post.closes else status_from_text(post.body)
+            native = " ".join(filter(None, (post.prefix, "[RESOLVED]" if post.resolved_mark else None)))
+            rss_posts[post.guid] = _Post(post.guid, post.posted_at, stage, native or None, post.body)
+    updates = _updates(native_id, list(rss_posts.values()))
+    status = _event_status(last.closes, updates)
     stated = [post for post in chain if post.impact is not None]
     worst = max(stated, key=lambda post: _IMPACT_RANK[post.impact or "unknown"]) if stated else None
     region = _region_of(first.service_key)
@@ -552,13 +544,7 @@ def detect(body: bytes) -> bool:
     with an ``arn:aws:health`` arn or an ``event_log``), or the SHD RSS."""
     if is_feed(body):
         return is_shd_rss(body)
-    try:
-        text = decode_text(body).lstrip()
-        if text[:1] not in ("{", "["):
-            return False
-        data = json.loads(text)
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body)
     if isinstance(data, dict):
         return isinstance(data.get("current"), list) and isinstance(data.get("archive"), list)
     if isinstance(data, list) and data and all(isinstance(event, dict) for event in data):

@@ -38,11 +38,10 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import (
     Component,
     ComponentChange,
@@ -76,10 +75,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     page = data.get("data") if isinstance(data, dict) else None
     return (
         isinstance(page, dict)

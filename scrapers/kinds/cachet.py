@@ -31,13 +31,12 @@ Cachet does not send it, a proxy that knows the installation may add it). Otherw
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -76,10 +75,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     if not isinstance(data, dict):
         return False
     records = data.get("data")

@@ -38,11 +38,10 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -105,12 +104,7 @@ def _looks_like_incident(item: object) -> bool:
 
 def detect(body: bytes) -> bool:
     """A JSON array whose first element is a GCP incident (``begin``, ``external_desc``, updates)."""
-    if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ValueError, ParseError):
-        return False
+    data = sniff_json(body, opens="[")
     return isinstance(data, list) and bool(data) and _looks_like_incident(data[0])
 
 

@@ -30,12 +30,11 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -83,10 +82,7 @@ def start_urls(url: str) -> list[str]:
 
 def detect(body: bytes) -> bool:
     """``current`` (an object with ``status`` and ``active_incidents``) or ``history`` (an array of incidents)."""
-    try:
-        data = json.loads(decode_text(body))
-    except (ValueError, ParseError):
-        return False
+    data = sniff_json(body)
     if isinstance(data, dict):
         return data.get("status") in ("ok", "active") and isinstance(data.get("active_incidents"), list)
     return isinstance(data, list) and bool(data) and isinstance(data[0], dict) and set(data[0]) >= INCIDENT_KEYS

@@ -30,14 +30,13 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -89,10 +88,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     result = data.get("result") if isinstance(data, dict) else None
     return (
         isinstance(result, dict)
