@@ -47,6 +47,7 @@ from scrapers.records import (
 )
 from scrapers.registry import Kind, register
 from scrapers.timeparse import from_epoch
+from scrapers.vocabulary import impact_rank, state_rank
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PACIFIC_OFFSETS = {"PST": timezone(timedelta(hours=-8)), "PDT": timezone(timedelta(hours=-7))}
@@ -247,15 +248,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "2": "partial_outage",
     "3": "major_outage",
 }
-_STATE_RANK: dict[ComponentState, int] = {
-    "unknown": 0,
-    "maintenance": 1,
-    "operational": 2,
-    "degraded": 3,
-    "partial_outage": 4,
-    "major_outage": 5,
-}
-_IMPACT_RANK: dict[Impact, int] = {"unknown": 0, "minor": 1, "major": 2, "critical": 3}
 
 
 def _region_of(service_key: str) -> str | None:
@@ -400,7 +392,7 @@ def parse_current_events(data: list[Any], doc: Document) -> Parsed:
         parsed.component_changes.extend(changes)
         for component in components:  # a global service (route53) can sit under two events: keep its worst state
             known = states.get(component.native_id)
-            if known is None or _STATE_RANK[component.state] > _STATE_RANK[known.state]:
+            if known is None or state_rank(component.state) > state_rank(known.state):
                 states[component.native_id] = component
     parsed.components = list(states.values())
     return parsed
@@ -485,7 +477,7 @@ def _rss_incident(doc: Document, chain: list[_RssPost]) -> tuple[Incident, list[
     updates = _updates(native_id, list(rss_posts.values()))
     status = _event_status(last.closes, updates)
     stated = [post for post in chain if post.impact is not None]
-    worst = max(stated, key=lambda post: _IMPACT_RANK[post.impact or "unknown"]) if stated else None
+    worst = max(stated, key=lambda post: impact_rank(post.impact or "unknown")) if stated else None
     region = _region_of(first.service_key)
     first_day = first.posted_at.astimezone(PACIFIC).date()
     window = next((w for u in reversed(updates) if (w := declared_window(u.body, first_day))), None)

@@ -56,6 +56,7 @@ from scrapers.records import (
 )
 from scrapers.registry import Kind, register
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+from scrapers.vocabulary import impact_rank
 
 RESOURCE_STATE: dict[str, ComponentState] = {
     "operational": "operational",
@@ -64,8 +65,8 @@ RESOURCE_STATE: dict[str, ComponentState] = {
     "maintenance": "maintenance",
     "resolved": "operational",  # only in a report's or update's affected_resources
 }
-# A manual report's impact from the worst resource status it states (higher rank is worse).
-IMPACT_RANK: dict[str, tuple[int, Impact]] = {"degraded": (1, "minor"), "downtime": (2, "major")}
+# A manual report's impact from the most severe resource status it states.
+REPORT_IMPACT: dict[str, Impact] = {"degraded": "minor", "downtime": "major"}
 
 
 def start_urls(url: str) -> list[str]:
@@ -213,9 +214,9 @@ def _report(
     if maintenance:
         impact, impact_native = "maintenance", str(report_type)
     else:
-        ranked = [(IMPACT_RANK[s][0], s) for s in stated if s in IMPACT_RANK]
-        worst = max(ranked)[1] if ranked else None
-        impact, impact_native = (IMPACT_RANK[worst][1], worst) if worst else (None, None)
+        known = [s for s in stated if s in REPORT_IMPACT]
+        worst = max(known, key=lambda s: impact_rank(REPORT_IMPACT[s])) if known else None
+        impact, impact_native = (REPORT_IMPACT[worst], worst) if worst else (None, None)
 
     status: UpdateStatus
     if state == "resolved":

@@ -55,6 +55,7 @@ from scrapers.records import (
 )
 from scrapers.registry import Kind, register
 from scrapers.timeparse import parse_optional_iso_utc
+from scrapers.vocabulary import state_rank
 
 IMPACT: dict[str, Impact] = {"low": "minor", "medium": "major", "high": "critical"}
 STATUS: dict[str, UpdateStatus] = {
@@ -71,15 +72,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "AVAILABLE_INFORMATION": "operational",
     "AVAILABLE": "operational",
 }
-# Worst first: when several ongoing incidents name one product, the earliest state in this order wins.
-_SEVERITY_ORDER: tuple[ComponentState, ...] = (
-    "major_outage",
-    "partial_outage",
-    "degraded",
-    "maintenance",
-    "unknown",
-    "operational",
-)
 CATCH_ALL_SERVICE = "zall"  # GCP's "Multiple Products" key: not a product of its own
 
 
@@ -253,7 +245,7 @@ def parse(doc: Document) -> Parsed:
         parsed.updates.extend(updates)
         for product in products:
             previous = components.get(product.native_id)
-            if previous is None or _SEVERITY_ORDER.index(product.state) < _SEVERITY_ORDER.index(previous.state):
+            if previous is None or state_rank(product.state) > state_rank(previous.state):
                 components[product.native_id] = product
     parsed.components = list(components.values())
     return parsed

@@ -48,6 +48,7 @@ from scrapers.records import (
 )
 from scrapers.registry import Kind, register
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+from scrapers.vocabulary import state_rank
 
 IMPACT: dict[str, Impact] = {"outage": "major", "incident": "minor", "notice": "none"}
 STATUS: dict[str, UpdateStatus] = {
@@ -62,14 +63,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "notice": "operational",
 }
 ENDED = frozenset({"resolved", "completed"})
-_SEVERITY_ORDER: tuple[ComponentState, ...] = (
-    "major_outage",
-    "partial_outage",
-    "degraded",
-    "maintenance",
-    "unknown",
-    "operational",
-)
 INCIDENT_KEYS = frozenset({"id", "title", "type", "status", "services", "notes", "date_created"})
 
 
@@ -203,7 +196,7 @@ def parse(doc: Document) -> Parsed:
         parsed.updates.extend(updates)
         for component in incident_components:
             previous = components.get(component.native_id)
-            if previous is None or _SEVERITY_ORDER.index(component.state) < _SEVERITY_ORDER.index(previous.state):
+            if previous is None or state_rank(component.state) > state_rank(previous.state):
                 components[component.native_id] = component
     parsed.components = list(components.values())
     return parsed
