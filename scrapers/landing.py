@@ -26,29 +26,25 @@ import orjson
 from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.plausibility import describe_dropped, drop_implausible
-from scrapers.records import Document, Parsed, ParseError, record_to_json
+from scrapers.records import (
+    RECORD_TABLES,
+    ComplaintCount,
+    Component,
+    ComponentChange,
+    Document,
+    Incident,
+    IncidentUpdate,
+    Parsed,
+    ParseError,
+    Post,
+    record_to_json,
+)
 from scrapers.spider import body_path
 from scrapers.timeparse import parse_iso_utc
 
-TABLES = (
-    "runs",
-    "services",
-    "fetches",
-    "incidents",
-    "updates",
-    "counts",
-    "components",
-    "component_changes",
-    "posts",
-    "errors",
-    "documents",
-    "resightings",
-)
-
-# Kinds whose records depend on when a body was fetched, not only on its bytes: Better Stack's maintenance phase is
-# read against the fetch time, Downdetector's 24-hour series is anchored at it. Their unchanged bodies are parsed
-# again (tests/test_conditional.py checks that no other kind reads Document.fetched_at).
-CLOCK_DEPENDENT = frozenset({"betterstack", "downdetector"})
+# The landing tables: the run log, one table per record type a parser returns (the fields of Parsed), the failures,
+# and the documents a later run need not parse again with their resightings. warehouse/load_sql has a step for each.
+TABLES = ("runs", "services", "fetches", *RECORD_TABLES, "errors", "documents", "resightings")
 
 # Below this many bytes of bodies to parse, a worker process (about a second to start) costs more than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
@@ -157,6 +153,18 @@ def previous_documents(planned: Iterable[dict[str, Any]]) -> dict[tuple[str, str
     return found
 
 
+@dataclass(slots=True)
+class _Written:
+    """One parsed document being written: where it came from, and what its records' writers noted."""
+
+    source: Source
+    doc: Document
+    sha256: str
+    incident_versions: list[dict[str, str]] = field(default_factory=list)
+    update_versions: list[dict[str, str]] = field(default_factory=list)
+    counted: bool = True  # False when some count named a service the catalog lacks
+
+
 class _Stage:
     """Turns fetch records into landing rows, one record at a time; a source's failure is an error row."""
 
@@ -232,23 +240,28 @@ class _Stage:
         implausible = drop_implausible(parsed, doc.fetched_at)
         if implausible:
             self.fail(source.id, doc.url, fetched_at, describe_dropped(implausible))
-        incident_versions = self._incidents(source, doc, parsed)
-        update_versions = self._updates(source, doc, parsed)
-        self._components(source, doc, sha256, parsed)
-        self._posts(source, doc, parsed)
-        counted = self._counts(source, doc, parsed)
+        written = _Written(source, doc, sha256)
+        for table in RECORD_TABLES:
+            getattr(self, f"_{table}")(written, getattr(parsed, table))
         # Counts take the latest reading of a bucket (a re-read must rewrite them) and a clock-dependent kind may give
         # other records from the same bytes later: such documents are always parsed, so never recorded here.
-        if not implausible and counted and not parsed.counts and source.kind not in CLOCK_DEPENDENT:
+        if not implausible and written.counted and not parsed.counts and not registry.get(source.kind).clock_dependent:
             document = {"source_id": source.id, "url": doc.url, "sha256": sha256, "parsed_at": fetched_at}
             self.files.write(
-                "documents", {**document, "incident_versions": incident_versions, "update_versions": update_versions}
+                "documents",
+                {
+                    **document,
+                    "incident_versions": written.incident_versions,
+                    "update_versions": written.update_versions,
+                },
             )
 
-    def _incidents(self, source: Source, doc: Document, parsed: Parsed) -> list[dict[str, str]]:
-        """Write the incident versions; return their keys."""
-        versions = []
-        for incident in parsed.incidents:
+    # One writer per record type, named for its landing table: ``_<table>(written, records)``.
+
+    def _incidents(self, written: _Written, incidents: list[Incident]) -> None:
+        """Write the incident versions, and note their keys."""
+        source, doc = written.source, written.doc
+        for incident in incidents:
             row = record_to_json(incident)
             version = _version_hash(row)
             row["component_ids"] = [f"{source.id}:{c}" for c in incident.component_ids]
@@ -261,13 +274,12 @@ class _Stage:
                 source_url=doc.url,
             )
             self.files.write("incidents", row)
-            versions.append({"incident_id": row["incident_id"], "version_hash": version})
-        return versions
+            written.incident_versions.append({"incident_id": row["incident_id"], "version_hash": version})
 
-    def _updates(self, source: Source, doc: Document, parsed: Parsed) -> list[dict[str, str]]:
-        """Write the update versions; return their keys."""
-        versions = []
-        for update in parsed.updates:
+    def _updates(self, written: _Written, updates: list[IncidentUpdate]) -> None:
+        """Write the update versions, and note their keys."""
+        source, doc = written.source, written.doc
+        for update in updates:
             row = record_to_json(update)
             version = _version_hash(row)
             row.update(
@@ -279,12 +291,13 @@ class _Stage:
                 source_url=doc.url,
             )
             self.files.write("updates", row)
-            versions.append({"incident_id": row["incident_id"], "update_id": update.native_id, "version_hash": version})
-        return versions
+            key = {"incident_id": row["incident_id"], "update_id": update.native_id, "version_hash": version}
+            written.update_versions.append(key)
 
-    def _components(self, source: Source, doc: Document, sha256: str, parsed: Parsed) -> None:
+    def _components(self, written: _Written, components: list[Component]) -> None:
+        source, doc, sha256 = written.source, written.doc, written.sha256
         observed = doc.fetched_at.isoformat()
-        for component in parsed.components:
+        for component in components:
             row = record_to_json(component)
             row.update(
                 component_id=f"{source.id}:{component.native_id}",
@@ -295,7 +308,11 @@ class _Stage:
                 source_url=doc.url,
             )
             self.files.write("components", row)
-        for change in parsed.component_changes:
+
+    def _component_changes(self, written: _Written, changes: list[ComponentChange]) -> None:
+        source, doc = written.source, written.doc
+        observed = doc.fetched_at.isoformat()
+        for change in changes:
             row = record_to_json(change)
             row.update(
                 component_id=f"{source.id}:{change.component_native_id}",
@@ -306,8 +323,9 @@ class _Stage:
             )
             self.files.write("component_changes", row)
 
-    def _posts(self, source: Source, doc: Document, parsed: Parsed) -> None:
-        for post in parsed.posts:
+    def _posts(self, written: _Written, posts: list[Post]) -> None:
+        source, doc = written.source, written.doc
+        for post in posts:
             row = record_to_json(post)
             row.update(
                 post_id=f"{source.id}:{post.native_id}",
@@ -319,11 +337,13 @@ class _Stage:
             del row["author"]  # only the salted hash of an author is ever written
             self.files.write("posts", row)
 
-    def _counts(self, source: Source, doc: Document, parsed: Parsed) -> bool:
-        """Write the complaint counts; False when some named a service the catalog lacks (an error row says so)."""
+    def _counts(self, written: _Written, counts: list[ComplaintCount]) -> None:
+        """Write the complaint counts; not counted when some named a service the catalog lacks (an error row says
+        so)."""
+        source, doc = written.source, written.doc
         unknown: dict[str, int] = defaultdict(int)
         observed = doc.fetched_at.isoformat()
-        for count in parsed.counts:
+        for count in counts:
             # a count source bound to one service (Downdetector) may name it by its own slug
             service_id = self.catalog.resolve_service(count.service) or source.service
             if service_id is None:
@@ -335,7 +355,7 @@ class _Stage:
         for name, rows in sorted(unknown.items()):
             reason = f"{rows} row(s) name service {name!r}, which is not in the catalog"
             self.fail(source.id, doc.url, observed, reason)
-        return not unknown
+        written.counted = not unknown
 
     def write_errors(self) -> None:
         for (source_id, url), (failed_at, reasons) in self.part.errors.items():
@@ -349,7 +369,9 @@ def _error_row(run_id: str, source_id: str, url: str, failed_at: str, error: str
 def is_unchanged(previous: dict[tuple[str, str], Previous], source_id: str, kind: str, url: str, sha256: str) -> bool:
     """Whether a body is the one its URL's previous good read had, and the warehouse holds that body's records."""
     known = previous.get((source_id, url))
-    return known is not None and known.reusable and known.sha256 == sha256 and kind not in CLOCK_DEPENDENT
+    if known is None or not known.reusable or known.sha256 != sha256:
+        return False
+    return not registry.get(kind).clock_dependent
 
 
 @dataclass(slots=True)

@@ -45,7 +45,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import from_epoch
 from scrapers.vocabulary import impact_rank, state_rank
 
@@ -544,13 +544,18 @@ def detect(body: bytes) -> bool:
     return False
 
 
-KIND = register(
-    Kind(
-        name="aws_health",
-        description="AWS Health Dashboard: legacy data.json, health.aws.amazon.com currentevents, SHD RSS",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="aws_health",
+    description="AWS Health Dashboard: legacy data.json, health.aws.amazon.com currentevents, SHD RSS",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.aws.amazon.com/data.json",
+        "https://status.aws.amazon.com/rss/ec2-us-east-1.rss",
+        "https://health.aws.amazon.com/public/currentevents",
+    ),
+    detect=detect,
+    fixtures="aws_",
 )

@@ -54,7 +54,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 from scrapers.vocabulary import impact_rank
 
@@ -276,13 +276,14 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="betterstack",
-        description="Better Stack (Better Uptime) status page /index.json (JSON:API)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="betterstack",
+    description="Better Stack (Better Uptime) status page /index.json (JSON:API)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.example-hosting.test/index.json",),
+    detect=detect,
+    clock_dependent=True,
 )

@@ -46,7 +46,7 @@ from scrapers.formats.login import (
 )
 from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.timeparse import parse_optional_iso_utc
 from scrapers.urls import with_query
 
@@ -192,15 +192,15 @@ def detect(body: bytes) -> bool:
     )
 
 
-KIND = register(
-    Kind(
-        name="bluesky",
-        description="Bluesky post search (app.bsky.feed.searchPosts) with an app-password session, paged by cursor",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="bluesky",
+    description="Bluesky post search (app.bsky.feed.searchPosts) with an app-password session, paged by cursor",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://api.bsky.app/xrpc/app.bsky.feed.searchPosts?q=outage",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

@@ -48,7 +48,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 COMPONENT_STATE: dict[int, ComponentState] = {
     1: "operational",
@@ -260,13 +260,16 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="cachet",
-        description="Cachet 2.x API v1 (/api/v1/incidents, /api/v1/components)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="cachet",
+    description="Cachet 2.x API v1 (/api/v1/incidents, /api/v1/components)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.example.test/api/v1/incidents",
+        "https://status.example.test/api/v1/components",
+    ),
+    detect=detect,
 )

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import ComplaintCount, Document, Parsed, ParseError
-from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext
 from scrapers.timeparse import parse_iso_utc
 from scrapers.urls import iso_z_seconds as _iso
 from scrapers.urls import with_query
@@ -186,14 +186,18 @@ def detect(body: bytes) -> bool:
     return isinstance(data, dict) and isinstance(data.get("stats_24"), list) and "slug" in data
 
 
-KIND = register(
-    Kind(
-        name="downdetector",
-        description="Downdetector Enterprise API report counts (and baseline) per 15-minute bucket for one company",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-        start_requests=start_requests,
-    )
+KIND = Kind(
+    name="downdetector",
+    description="Downdetector Enterprise API report counts (and baseline) per 15-minute bucket for one company",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="complaints",
+    example_urls=(
+        "https://downdetectorapi.com/v2/slugs/examplecloud/reports?companies=12345",
+        "https://downdetectorapi.com/v2/companies/12345",
+    ),
+    detect=detect,
+    start_requests=start_requests,
+    clock_dependent=True,
 )

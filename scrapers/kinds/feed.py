@@ -32,7 +32,7 @@ from scrapers.formats.feeds import (
     read_feed,
 )
 from scrapers.records import Document, Incident, IncidentUpdate, Parsed, ParseError, UpdateStatus
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 _RESOLVED_TITLE = re.compile(r"\[resolved\]|^\W*resolved\b", re.IGNORECASE)
 _RESOLVED_BODY = re.compile(
@@ -124,13 +124,16 @@ def detect(body: bytes) -> bool:
     return True
 
 
-KIND = register(
-    Kind(
-        name="feed",
-        description="any RSS or Atom feed (one incident per entry, its text as the one update)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="feed",
+    description="any RSS or Atom feed (one incident per entry, its text as the one update)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.example.test/feed.atom",
+        "https://status.example.test/feed.rss",
+    ),
+    detect=detect,
 )

@@ -53,7 +53,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_optional_iso_utc
 from scrapers.vocabulary import state_rank
 
@@ -251,13 +251,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="gcp",
-        description="Google Cloud Service Health incidents.json (flat array of incidents)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="gcp",
+    description="Google Cloud Service Health incidents.json (flat array of incidents)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.cloud.google.com/incidents.json",),
+    detect=detect,
 )

@@ -26,7 +26,7 @@ import re
 from scrapers.formats.statuspage_v2 import parse_v2
 from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import Document, Parsed, ParseError
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
@@ -69,13 +69,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="incidentio",
-        description="incident.io status page, Statuspage-compatible /api/v2/summary.json",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="incidentio",
+    description="incident.io status page, Statuspage-compatible /api/v2/summary.json",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.example-ai.test/api/v2/summary.json",),
+    detect=detect,
 )

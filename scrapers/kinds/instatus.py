@@ -25,7 +25,7 @@ from typing import Any
 
 from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Component, ComponentState, Document, Impact, Incident, Parsed, ParseError, UpdateStatus
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_optional_iso_utc
 
 INCIDENT_STATUS: dict[str, UpdateStatus] = {
@@ -160,13 +160,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="instatus",
-        description="Instatus status page summary (/api/v2/summary.json)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="instatus",
+    description="Instatus status page summary (/api/v2/summary.json)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.example-cloud.test/api/v2/summary.json",),
+    detect=detect,
 )

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 from scrapers.formats.text import html_to_text
 from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 from scrapers.urls import iso_z as _iso
 from scrapers.urls import with_query
@@ -163,15 +163,15 @@ def detect(body: bytes) -> bool:
     )
 
 
-KIND = register(
-    Kind(
-        name="mastodon",
-        description="Mastodon public hashtag timeline (/api/v1/timelines/tag/<tag>), paged by max_id",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="mastodon",
+    description="Mastodon public hashtag timeline (/api/v1/timelines/tag/<tag>), paged by max_id",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://social.example.test/api/v1/timelines/tag/outage",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

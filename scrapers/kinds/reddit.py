@@ -49,7 +49,7 @@ from scrapers.formats.login import (
 )
 from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.urls import with_query
 
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
@@ -223,15 +223,15 @@ def detect(body: bytes) -> bool:
     return True
 
 
-KIND = register(
-    Kind(
-        name="reddit",
-        description="Reddit search (Listing of t3/t1) through OAuth client credentials, paged by after",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="reddit",
+    description="Reddit search (Listing of t3/t1) through OAuth client credentials, paged by after",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://www.reddit.com/r/sysadmin/search.json?q=outage&restrict_sr=1",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

@@ -46,7 +46,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 from scrapers.vocabulary import state_rank
 
@@ -202,13 +202,16 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="slack",
-        description="Slack status API v2.0.0 (current and history)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="slack",
+    description="Slack status API v2.0.0 (current and history)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.slack.com/api/v2.0.0/current",
+        "https://status.slack.com/api/v2.0.0/history",
+    ),
+    detect=detect,
 )

@@ -48,7 +48,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 
 API_HOSTS = ("api.status.io", "status-api.hostedstatus.com")
@@ -326,13 +326,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="statusio",
-        description="status.io public status API (api.status.io/1.0/status/{page_id})",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="statusio",
+    description="status.io public status API (api.status.io/1.0/status/{page_id})",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://api.status.io/1.0/status/65e0a1b2c3d4e5f601234500",),
+    detect=detect,
 )

@@ -22,7 +22,7 @@ from scrapers.formats.statuspage_v2 import STATUS, parse_v2
 from scrapers.formats.text import html_to_text
 from scrapers.jsonbody import sniff_json
 from scrapers.records import Document, Incident, IncidentUpdate, Parsed, ParseError, UpdateStatus
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 
 def start_urls(url: str) -> list[str]:
@@ -211,13 +211,17 @@ def detect(body: bytes) -> bool:
     return isinstance(incident, dict) and bool(incident.get("shortlink")) and "incident_updates" in incident
 
 
-KIND = register(
-    Kind(
-        name="statuspage",
-        description="Atlassian Statuspage v2 JSON (summary.json, incidents.json) and history.atom/history.rss",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="statuspage",
+    description="Atlassian Statuspage v2 JSON (summary.json, incidents.json) and history.atom/history.rss",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.example.test/api/v2/summary.json",
+        "https://status.example.test/api/v2/incidents/abc.json",
+        "https://status.example.test/history.atom",
+    ),
+    detect=detect,
 )
