@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -299,6 +300,6 @@ def test_fuzz_budget_report() -> None:
     assert not short, f"fuzzed fewer than {budget} examples: {short}"
     stats = os.environ.get("OUTAGES_RELIABILITY_STATS")
     if stats:
-        with open(stats, "a", encoding="utf-8") as handle:
+        with Path(stats).open("a", encoding="utf-8") as handle:
             for kind, examples in sorted(EXAMPLES.items()):
                 handle.write(json.dumps({"category": "fuzz", "case": kind, "examples": examples}) + "\n")

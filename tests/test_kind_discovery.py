@@ -154,13 +154,14 @@ def test_every_record_type_reaches_parse_landing_and_the_warehouse(throwaway: st
     assert set(RECORD_TABLES) <= set(TABLES)
     for table in RECORD_TABLES:
         rows = list(read_jsonl(landing / f"{table}.jsonl"))
-        assert len(rows) == 1 and rows[0]["source_id"] == "tw", table
+        assert [row["source_id"] for row in rows] == ["tw"], table
 
     added = load_landing(tmp_path / "w.duckdb", landing)
     steps = dict(load_steps())
     for table in RECORD_TABLES:
         written = [raw for raw in raw_tables() if re.search(rf"\bINTO\s+{raw}\b", steps[table], re.IGNORECASE)]
-        assert written and all(added[raw] == 1 for raw in written), (table, written, added)
+        assert written, table
+        assert all(added[raw] == 1 for raw in written), (table, written, added)
 
 
 def test_the_load_steps_are_the_landing_tables_and_write_every_raw_table(tmp_path: Path) -> None:
@@ -173,7 +174,8 @@ def test_the_load_steps_are_the_landing_tables_and_write_every_raw_table(tmp_pat
         raw = {row[0] for row in schema.fetchall()}
     finally:
         con.close()
-    assert raw and set(raw_tables()) == raw
+    assert raw
+    assert set(raw_tables()) == raw
 
 
 def test_every_module_in_the_kinds_package_is_one_kind_and_imports_no_other() -> None:

@@ -27,6 +27,7 @@ def test_parse_prints_the_posts_of_a_mastodon_timeline(page: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "detected kind: mastodon" in result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert statuses and [line["record"] for line in lines] == ["post"] * len(statuses)
+    assert statuses
+    assert [line["record"] for line in lines] == ["post"] * len(statuses)
     assert [line["uri"] for line in lines] == [(s.get("reblog") or s)["uri"] for s in statuses]
     assert all(line["text"] for line in lines)

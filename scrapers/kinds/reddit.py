@@ -102,7 +102,7 @@ def search_url(pasted: str, after: str | None = None) -> str:
     return with_query(url, updates, drop=("after", "before", "count"))
 
 
-def _search_url(pasted: str, window: Mapping[str, Any], after: str | None) -> str:
+def _search_url(pasted: str, window: Mapping[str, Any], after: str | None) -> str:  # noqa: ARG001
     return search_url(pasted, after)  # the read window bounds the paging (since), not the query
 
 

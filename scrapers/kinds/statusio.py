@@ -159,11 +159,11 @@ def _affected(raw: dict[str, Any], key: str, where: str) -> list[tuple[str, str]
     entries = raw.get(key) or []
     if not isinstance(entries, list):
         raise ParseError(f"{where}: '{key}' is not a list")
-    out = []
-    for entry in entries:
-        if isinstance(entry, dict) and ("_id" in entry or "id" in entry):
-            out.append((str(entry.get("_id", entry.get("id"))), str(entry.get("name") or "")))
-    return out
+    return [
+        (str(entry.get("_id", entry.get("id"))), str(entry.get("name") or ""))
+        for entry in entries
+        if isinstance(entry, dict) and ("_id" in entry or "id" in entry)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
