@@ -8,23 +8,30 @@ again: a resighting row moves the last sighting of its incident and update versi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
-
-import orjson
+from typing import Any
 
 from scrapers import registry
 from scrapers.catalog import Catalog, Source
+from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
+from scrapers.landing_files import LandingFiles
+from scrapers.landing_files import read_jsonl as read_jsonl  # re-exported for the flows
+from scrapers.landing_rows import (
+    component_change_row,
+    component_row,
+    count_row,
+    incident_row,
+    post_row,
+    update_row,
+)
 from scrapers.plausibility import describe_dropped, drop_implausible
 from scrapers.records import (
     RECORD_TABLES,
@@ -37,22 +44,13 @@ from scrapers.records import (
     Parsed,
     ParseError,
     Post,
-    record_to_json,
 )
 from scrapers.spider import body_path
 from scrapers.timeparse import parse_iso_utc
-
-# The landing tables: the run log, one table per record type a parser returns (the fields of Parsed), the failures,
-# and the documents a later run need not parse again with their resightings. warehouse/load_sql has a step for each.
-TABLES = ("runs", "services", "fetches", *RECORD_TABLES, "errors", "documents", "resightings")
+from scrapers.unchanged import Previous, is_unchanged, previous_documents
 
 # Below this many bytes of bodies to parse, a worker process (about a second to start) costs more than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-
-
-def hash_author(author: str, salt: bytes) -> str:
-    """An author id as a salted hash: enough to count one complaint per person, not to identify them."""
-    return hashlib.blake2b(author.encode("utf-8"), key=salt[:64], digest_size=16).hexdigest()
 
 
 @dataclass(slots=True)
@@ -68,89 +66,6 @@ class LandingSummary:
     @property
     def sources_failed(self) -> int:
         return len(self.failed_sources)
-
-
-def _version_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
-
-
-def _json_line(row: dict[str, Any]) -> str:
-    """One landing row as a line of JSON. orjson writes it several times faster than the json module (encoding was
-    the parse stage's biggest cost); what it refuses (an integer beyond 64 bits, a lone surrogate) goes through json,
-    as before."""
-    try:
-        return orjson.dumps(row, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(row, default=str, ensure_ascii=False) + "\n"
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
-class LandingFiles:
-    """A landing folder's table files, written row by row as they are produced (a run's rows are never all held in
-    memory) under temporary names, and renamed into place together once every row is written."""
-
-    def __init__(self, folder: Path, tables: Iterable[str] = TABLES) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.rows: dict[str, int] = {}
-        self._targets: dict[str, Path] = {}
-        self._handles: dict[str, TextIO] = {}
-        for table in tables:
-            self._targets[table] = folder / f"{table}.jsonl"
-            self._handles[table] = self._targets[table].with_suffix(".tmp").open("w", encoding="utf-8")
-            self.rows[table] = 0
-
-    def write(self, table: str, row: dict[str, Any]) -> None:
-        handle = self._handles[table]
-        handle.write(_json_line(row))
-        self.rows[table] += 1
-
-    def append(self, folder: Path, rows: dict[str, int]) -> None:
-        """Append the committed landing files of ``folder`` (a worker's share) to these."""
-        for table, handle in self._handles.items():
-            with (folder / f"{table}.jsonl").open(encoding="utf-8") as part:
-                shutil.copyfileobj(part, handle)
-            self.rows[table] += rows.get(table, 0)
-
-    def commit(self) -> dict[str, int]:
-        """Close every file and move it into place; returns the rows written per table."""
-        for handle in self._handles.values():
-            handle.close()
-        for target in self._targets.values():
-            target.with_suffix(".tmp").replace(target)
-        return dict(self.rows)
-
-    def discard(self) -> None:
-        for handle in self._handles.values():
-            handle.close()
-        for target in self._targets.values():
-            target.with_suffix(".tmp").unlink(missing_ok=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Previous:
-    """What the warehouse knew of a URL before the run (``plan.json``'s validators): its latest good body, and
-    whether that body, read again, needs no parse (``reusable``: see ``raw_documents``)."""
-
-    sha256: str
-    reusable: bool
-
-
-def previous_documents(planned: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Previous]:
-    """(source id, url) -> the previous body of that URL, from the plan's validators."""
-    found = {}
-    for entry in planned:
-        for validator in entry.get("validators") or ():
-            key = (entry["source_id"], validator["url"])
-            found[key] = Previous(sha256=validator["sha256"], reusable=bool(validator.get("reusable")))
-    return found
 
 
 @dataclass(slots=True)
@@ -260,101 +175,46 @@ class _Stage:
 
     def _incidents(self, written: _Written, incidents: list[Incident]) -> None:
         """Write the incident versions, and note their keys."""
-        source, doc = written.source, written.doc
         for incident in incidents:
-            row = record_to_json(incident)
-            version = _version_hash(row)
-            row["component_ids"] = [f"{source.id}:{c}" for c in incident.component_ids]
-            row.update(
-                incident_id=f"{source.id}:{incident.native_id}",
-                version_hash=version,
-                source_id=source.id,
-                service_id=source.service,
-                observed_at=doc.fetched_at.isoformat(),
-                source_url=doc.url,
-            )
+            row = incident_row(written.source, written.doc, incident)
             self.files.write("incidents", row)
-            written.incident_versions.append({"incident_id": row["incident_id"], "version_hash": version})
+            written.incident_versions.append({"incident_id": row["incident_id"], "version_hash": row["version_hash"]})
 
     def _updates(self, written: _Written, updates: list[IncidentUpdate]) -> None:
         """Write the update versions, and note their keys."""
-        source, doc = written.source, written.doc
         for update in updates:
-            row = record_to_json(update)
-            version = _version_hash(row)
-            row.update(
-                incident_id=f"{source.id}:{update.incident_native_id}",
-                update_id=update.native_id,
-                version_hash=version,
-                source_id=source.id,
-                observed_at=doc.fetched_at.isoformat(),
-                source_url=doc.url,
-            )
+            row = update_row(written.source, written.doc, update)
             self.files.write("updates", row)
-            key = {"incident_id": row["incident_id"], "update_id": update.native_id, "version_hash": version}
-            written.update_versions.append(key)
+            keys = ("incident_id", "update_id", "version_hash")
+            written.update_versions.append({key: row[key] for key in keys})
 
     def _components(self, written: _Written, components: list[Component]) -> None:
-        source, doc, sha256 = written.source, written.doc, written.sha256
-        observed = doc.fetched_at.isoformat()
         for component in components:
-            row = record_to_json(component)
-            row.update(
-                component_id=f"{source.id}:{component.native_id}",
-                sha256=sha256,
-                source_id=source.id,
-                service_id=source.service,
-                observed_at=observed,
-                source_url=doc.url,
-            )
-            self.files.write("components", row)
+            self.files.write("components", component_row(written.source, written.doc, written.sha256, component))
 
     def _component_changes(self, written: _Written, changes: list[ComponentChange]) -> None:
-        source, doc = written.source, written.doc
-        observed = doc.fetched_at.isoformat()
         for change in changes:
-            row = record_to_json(change)
-            row.update(
-                component_id=f"{source.id}:{change.component_native_id}",
-                incident_id=f"{source.id}:{change.incident_native_id}" if change.incident_native_id else None,
-                source_id=source.id,
-                observed_at=observed,
-                source_url=doc.url,
-            )
-            self.files.write("component_changes", row)
+            self.files.write("component_changes", component_change_row(written.source, written.doc, change))
 
     def _posts(self, written: _Written, posts: list[Post]) -> None:
-        source, doc = written.source, written.doc
         for post in posts:
-            row = record_to_json(post)
-            row.update(
-                post_id=f"{source.id}:{post.native_id}",
-                author_hash=hash_author(post.author, self.salt),
-                source_id=source.id,
-                observed_at=doc.fetched_at.isoformat(),
-                source_url=doc.url,
-            )
-            del row["author"]  # only the salted hash of an author is ever written
-            self.files.write("posts", row)
+            self.files.write("posts", post_row(written.source, written.doc, post, self.salt))
 
     def _counts(self, written: _Written, counts: list[ComplaintCount]) -> None:
         """Write the complaint counts; not counted when some named a service the catalog lacks (an error row says
         so)."""
         source, doc = written.source, written.doc
         unknown: dict[str, int] = defaultdict(int)
-        observed = doc.fetched_at.isoformat()
         for count in counts:
             # a count source bound to one service (Downdetector) may name it by its own slug
             service_id = self.catalog.resolve_service(count.service) or source.service
             if service_id is None:
                 unknown[count.service] += 1
                 continue
-            row = record_to_json(count)
-            row.update(service_id=service_id, source_id=source.id, observed_at=observed, source_url=doc.url)
-            self.files.write("counts", row)
+            self.files.write("counts", count_row(source, doc, count, service_id))
         for name, rows in sorted(unknown.items()):
             reason = f"{rows} row(s) name service {name!r}, which is not in the catalog"
-            self.fail(source.id, doc.url, observed, reason)
+            self.fail(source.id, doc.url, doc.fetched_at.isoformat(), reason)
         written.counted = not unknown
 
     def write_errors(self) -> None:
@@ -364,14 +224,6 @@ class _Stage:
 
 def _error_row(run_id: str, source_id: str, url: str, failed_at: str, error: str) -> dict[str, Any]:
     return {"run_id": run_id, "source_id": source_id, "url": url, "failed_at": failed_at, "error": error}
-
-
-def is_unchanged(previous: dict[tuple[str, str], Previous], source_id: str, kind: str, url: str, sha256: str) -> bool:
-    """Whether a body is the one its URL's previous good read had, and the warehouse holds that body's records."""
-    known = previous.get((source_id, url))
-    if known is None or not known.reusable or known.sha256 != sha256:
-        return False
-    return not registry.get(kind).clock_dependent
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from scrapers.declared import declared_window
+from scrapers.formats.aws_posts import AwsPost, event_status, region_of, status_from_text, updates_from_posts
 from scrapers.formats.feeds import (
     detail_text,
     entry_body,
@@ -52,7 +53,6 @@ from scrapers.vocabulary import impact_rank, state_rank
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PACIFIC_OFFSETS = {"PST": timezone(timedelta(hours=-8)), "PDT": timezone(timedelta(hours=-7))}
 IMPACT: dict[str, Impact] = {"1": "minor", "2": "major", "3": "critical"}
-REGION = re.compile(r"-((?:us-gov|us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+-\d)$")
 POST_TIME = re.compile(
     r"^\s*(?:(?P<month>[A-Z][a-z]{2})\s+(?P<day>\d{1,2}),\s*)?"
     r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>AM|PM)\s+(?P<zone>PST|PDT)\s*$"
@@ -62,38 +62,9 @@ MONTHS = {
     for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)
 }
 
-# The SHD has no per-post status; these phrases are how AWS words each stage (checked on the 2021-2022 archive).
-_STATUS_PHRASES: tuple[tuple[UpdateStatus, tuple[str, ...]], ...] = (
-    ("resolved", ("has been resolved", "have been resolved", "operating normally", "now operating normally")),
-    (
-        "monitoring",
-        (
-            "seeing improvement",
-            "seen improvement",
-            "signs of recovery",
-            "started to see recovery",
-            "returned to normal",
-            "are starting to see recovery",
-            "is accelerating",
-        ),
-    ),
-    ("identified", ("identified", "root cause", "working towards", "working toward")),
-    ("investigating", ("investigating", "experiencing", "we can confirm", "continue to see", "looking into")),
-)
-
 
 def start_urls(url: str) -> list[str]:
     return [url]
-
-
-def status_from_text(text: str) -> UpdateStatus:
-    lowered = text.lower()
-    if lowered.startswith("between ") and "we experienced" in lowered:
-        return "resolved"  # AWS's closing formula: "Between 7:32 AM and 3:10 PM PST we experienced..."
-    for status, phrases in _STATUS_PHRASES:
-        if any(phrase in lowered for phrase in phrases):
-            return status
-    return "unknown"
 
 
 def _post_time(label: str, first_day: date, where: str) -> datetime:
@@ -128,48 +99,6 @@ def _posts(description: str, first_day: date, where: str) -> list[tuple[datetime
     return posts
 
 
-@dataclass(frozen=True, slots=True)
-class _Post:
-    """One post of an event, on any of the three routes, before it becomes an update."""
-
-    native_id: str
-    posted_at: datetime
-    stage: UpdateStatus  # the stage its own words (or level) name; unknown: none
-    status_native: str | None
-    body: str
-
-
-def _updates(incident_native_id: str, posts: list[_Post]) -> list[IncidentUpdate]:
-    """The event's updates, one per post in order. The dashboard keeps no status per post: a post whose words name
-    no stage keeps the stage of the post before it (the first: investigating)."""
-    updates = []
-    previous: UpdateStatus = "investigating"
-    for post in posts:
-        previous = previous if post.stage == "unknown" else post.stage
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=incident_native_id,
-                native_id=post.native_id,
-                posted_at=post.posted_at,
-                created_at=None,
-                status=previous,
-                status_native=post.status_native,
-                body=post.body,
-            )
-        )
-    return updates
-
-
-def _event_status(resolved: bool, updates: list[IncidentUpdate]) -> UpdateStatus:
-    """Resolved when the event says so; else its latest update's stage, but an open event is not resolved whatever
-    its words say."""
-    if resolved:
-        return "resolved"
-    if not updates:
-        return "unknown"
-    return "identified" if updates[-1].status == "resolved" else updates[-1].status
-
-
 def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[IncidentUpdate]]:
     if not isinstance(raw, dict):
         raise ParseError(f"{where}: expected an event object, got {type(raw).__name__}")
@@ -184,16 +113,16 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
     status_code = str(raw["status"]).strip()
     summary = str(raw["summary"])
     posts = _posts(str(raw.get("description") or ""), first_day, where)
-    updates = _updates(
+    updates = updates_from_posts(
         native_id,
         [
-            _Post(f"{int(posted_at.timestamp())}-{index}", posted_at, status_from_text(text), None, text)
+            AwsPost(f"{int(posted_at.timestamp())}-{index}", posted_at, status_from_text(text), None, text)
             for index, (posted_at, text) in enumerate(posts)
         ],
     )
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
-    status = _event_status(resolved, updates)
-    region = REGION.search(service)
+    status = event_status(resolved, updates)
+    region = region_of(service)
     # the admitted impact window, from the latest post that states one (AWS's resolution post)
     window = next((w for u in reversed(updates) if (w := declared_window(u.body, first_day))), None)
     service_name = str(raw.get("service_name") or service)
@@ -208,8 +137,8 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
         resolved_at=updates[-1].posted_at if resolved and updates else None,
         url=doc.url,
         service_key=service,
-        region=region.group(1) if region else None,
-        regions=(region.group(1),) if region else (),
+        region=region,
+        regions=(region,) if region else (),
         declared_start=window[0] if window else None,
         declared_end=window[1] if window else None,
     )
@@ -248,11 +177,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "2": "partial_outage",
     "3": "major_outage",
 }
-
-
-def _region_of(service_key: str) -> str | None:
-    match = REGION.search(service_key)
-    return match.group(1) if match else None
 
 
 def _component_state(value: object) -> ComponentState:
@@ -303,10 +227,10 @@ def _current_event(
         stage: UpdateStatus = "resolved" if level == "0" else status_from_text(text)
         if level is not None:
             levels.append(level)
-        log_posts.append(_Post(f"{int(posted_at.timestamp())}-{index}", posted_at, stage, level, text))
-    updates = _updates(native_id, log_posts)
+        log_posts.append(AwsPost(f"{int(posted_at.timestamp())}-{index}", posted_at, stage, level, text))
+    updates = updates_from_posts(native_id, log_posts)
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
-    status = _event_status(resolved, updates)
+    status = event_status(resolved, updates)
     stated = [level for level in levels if level in IMPACT]
     highest = max(stated, key=int) if stated else None  # the highest level the event log ever stated
 
@@ -321,7 +245,7 @@ def _current_event(
             Component(
                 native_id=str(key),
                 name=str(info.get("service_name") or key),
-                group_name=_region_of(str(key)),
+                group_name=region_of(str(key)),
                 state=_component_state(current),
                 state_native=None if current is None else str(current),
             )
@@ -347,10 +271,10 @@ def _current_event(
             )
         )
 
-    region = _region_of(service)
+    region = region_of(service)
     regions = [region] if region else []
     for key in impacted:
-        other = _region_of(str(key))
+        other = region_of(str(key))
         if other and other not in regions:
             regions.append(other)
     first_day = began.astimezone(PACIFIC).date()
@@ -468,17 +392,17 @@ def _rss_post(doc: Document, position: int, entry: Any) -> _RssPost:
 def _rss_incident(doc: Document, chain: list[_RssPost]) -> tuple[Incident, list[IncidentUpdate]]:
     first, last = chain[0], chain[-1]
     native_id = f"{first.service_key}-{int(first.posted_at.timestamp())}"
-    rss_posts: dict[str, _Post] = {}
+    rss_posts: dict[str, AwsPost] = {}
     for post in chain:
         if post.guid not in rss_posts:
             stage: UpdateStatus = "resolved" if post.closes else status_from_text(post.body)
             native = " ".join(filter(None, (post.prefix, "[RESOLVED]" if post.resolved_mark else None)))
-            rss_posts[post.guid] = _Post(post.guid, post.posted_at, stage, native or None, post.body)
-    updates = _updates(native_id, list(rss_posts.values()))
-    status = _event_status(last.closes, updates)
+            rss_posts[post.guid] = AwsPost(post.guid, post.posted_at, stage, native or None, post.body)
+    updates = updates_from_posts(native_id, list(rss_posts.values()))
+    status = event_status(last.closes, updates)
     stated = [post for post in chain if post.impact is not None]
     worst = max(stated, key=lambda post: impact_rank(post.impact or "unknown")) if stated else None
-    region = _region_of(first.service_key)
+    region = region_of(first.service_key)
     first_day = first.posted_at.astimezone(PACIFIC).date()
     window = next((w for u in reversed(updates) if (w := declared_window(u.body, first_day))), None)
     incident = Incident(
