@@ -299,14 +299,7 @@ def parse(file: str, kind: str | None, url: str | None) -> None:
     except ParseError as exc:
         click.echo(f"parse error ({kind}): {exc}", err=True)
         sys.exit(EXIT_SOURCES_FAILED)
-    groups = (
-        ("incident", parsed.incidents),
-        ("update", parsed.updates),
-        ("component", parsed.components),
-        ("component_change", parsed.component_changes),
-        ("count", parsed.counts),
-    )
-    for record_type, records in groups:
+    for record_type, records in parsed.by_type():
         for record in records:
             click.echo(json.dumps({"record": record_type, **record_to_json(record)}, ensure_ascii=False))
 

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     crawler = process.create_crawler(SourcesSpider)
     stats_out: dict[str, Any] = {}
 
-    def closed(spider: Any, reason: str) -> None:
+    def closed(spider: Any, reason: str) -> None:  # noqa: ARG001 (Scrapy passes the spider by name)
         stats_out.update(
             {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in crawler.stats.get_stats().items()}
         )

@@ -58,3 +58,16 @@ def load_json(doc: Document) -> Any:
 def payload_shape(data: Any) -> str:
     """What a payload of the wrong shape holds, for the error that says so: its first keys, else its type."""
     return ", ".join(sorted(map(str, data))[:8]) if isinstance(data, dict) else type(data).__name__
+
+
+def sniff_json(body: bytes, opens: str = "{[") -> Any:
+    """For a kind's ``detect``: the body as JSON when, once decoded (byte-order marks and UTF-16 honoured, as
+    :func:`decode_text` does), its text opens with one of ``opens``; else None. Never raises: a detector answers yes
+    or no."""
+    try:
+        text = decode_text(body).lstrip()
+        if not text or text[0] not in opens:
+            return None
+        return json.loads(text)
+    except (ValueError, RecursionError):  # ParseError is a ValueError
+        return None

@@ -8,55 +8,49 @@ again: a resighting row moves the last sighting of its incident and update versi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
-
-import orjson
+from typing import Any
 
 from scrapers import registry
 from scrapers.bodystore import body_path
 from scrapers.catalog import Catalog, Source
-from scrapers.plausibility import describe_dropped, drop_implausible
-from scrapers.records import Document, Parsed, ParseError, record_to_json
-from scrapers.timeparse import parse_iso_utc
-
-TABLES = (
-    "runs",
-    "services",
-    "fetches",
-    "incidents",
-    "updates",
-    "counts",
-    "components",
-    "component_changes",
-    "posts",
-    "errors",
-    "documents",
-    "resightings",
+from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
+from scrapers.landing_files import LandingFiles
+from scrapers.landing_files import read_jsonl as read_jsonl  # re-exported for the flows
+from scrapers.landing_rows import (
+    component_change_row,
+    component_row,
+    count_row,
+    incident_row,
+    post_row,
+    update_row,
 )
-
-# Kinds whose records depend on when a body was fetched, not only on its bytes: Better Stack's maintenance phase is
-# read against the fetch time, Downdetector's 24-hour series is anchored at it. Their unchanged bodies are parsed
-# again (tests/test_conditional.py checks that no other kind reads Document.fetched_at).
-CLOCK_DEPENDENT = frozenset({"betterstack", "downdetector"})
+from scrapers.plausibility import describe_dropped, drop_implausible
+from scrapers.records import (
+    RECORD_TABLES,
+    ComplaintCount,
+    Component,
+    ComponentChange,
+    Document,
+    Incident,
+    IncidentUpdate,
+    Parsed,
+    ParseError,
+    Post,
+)
+from scrapers.timeparse import parse_iso_utc
+from scrapers.unchanged import Previous, is_unchanged, previous_documents
 
 # Below this many bytes of bodies to parse, a worker process (about a second to start) costs more than it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-
-
-def hash_author(author: str, salt: bytes) -> str:
-    """An author id as a salted hash: enough to count one complaint per person, not to identify them."""
-    return hashlib.blake2b(author.encode("utf-8"), key=salt[:64], digest_size=16).hexdigest()
 
 
 @dataclass(slots=True)
@@ -74,87 +68,16 @@ class LandingSummary:
         return len(self.failed_sources)
 
 
-def _version_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
+@dataclass(slots=True)
+class _Written:
+    """One parsed document being written: where it came from, and what its records' writers noted."""
 
-
-def _json_line(row: dict[str, Any]) -> str:
-    """One landing row as a line of JSON. orjson writes it several times faster than the json module (encoding was
-    the parse stage's biggest cost); what it refuses (an integer beyond 64 bits, a lone surrogate) goes through json,
-    as before."""
-    try:
-        return orjson.dumps(row, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(row, default=str, ensure_ascii=False) + "\n"
-
-
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
-class LandingFiles:
-    """A landing folder's table files, written row by row as they are produced (a run's rows are never all held in
-    memory) under temporary names, and renamed into place together once every row is written."""
-
-    def __init__(self, folder: Path, tables: Iterable[str] = TABLES) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.rows: dict[str, int] = {}
-        self._targets: dict[str, Path] = {}
-        self._handles: dict[str, TextIO] = {}
-        for table in tables:
-            self._targets[table] = folder / f"{table}.jsonl"
-            self._handles[table] = self._targets[table].with_suffix(".tmp").open("w", encoding="utf-8")
-            self.rows[table] = 0
-
-    def write(self, table: str, row: dict[str, Any]) -> None:
-        handle = self._handles[table]
-        handle.write(_json_line(row))
-        self.rows[table] += 1
-
-    def append(self, folder: Path, rows: dict[str, int]) -> None:
-        """Append the committed landing files of ``folder`` (a worker's share) to these."""
-        for table, handle in self._handles.items():
-            with (folder / f"{table}.jsonl").open(encoding="utf-8") as part:
-                shutil.copyfileobj(part, handle)
-            self.rows[table] += rows.get(table, 0)
-
-    def commit(self) -> dict[str, int]:
-        """Close every file and move it into place; returns the rows written per table."""
-        for handle in self._handles.values():
-            handle.close()
-        for target in self._targets.values():
-            target.with_suffix(".tmp").replace(target)
-        return dict(self.rows)
-
-    def discard(self) -> None:
-        for handle in self._handles.values():
-            handle.close()
-        for target in self._targets.values():
-            target.with_suffix(".tmp").unlink(missing_ok=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Previous:
-    """What the warehouse knew of a URL before the run (``plan.json``'s validators): its latest good body, and
-    whether that body, read again, needs no parse (``reusable``: see ``raw_documents``)."""
-
+    source: Source
+    doc: Document
     sha256: str
-    reusable: bool
-
-
-def previous_documents(planned: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Previous]:
-    """(source id, url) -> the previous body of that URL, from the plan's validators."""
-    found = {}
-    for entry in planned:
-        for validator in entry.get("validators") or ():
-            key = (entry["source_id"], validator["url"])
-            found[key] = Previous(sha256=validator["sha256"], reusable=bool(validator.get("reusable")))
-    return found
+    incident_versions: list[dict[str, str]] = field(default_factory=list)
+    update_versions: list[dict[str, str]] = field(default_factory=list)
+    counted: bool = True  # False when some count named a service the catalog lacks
 
 
 class _Stage:
@@ -232,110 +155,67 @@ class _Stage:
         implausible = drop_implausible(parsed, doc.fetched_at)
         if implausible:
             self.fail(source.id, doc.url, fetched_at, describe_dropped(implausible))
-        incident_versions = self._incidents(source, doc, parsed)
-        update_versions = self._updates(source, doc, parsed)
-        self._components(source, doc, sha256, parsed)
-        self._posts(source, doc, parsed)
-        counted = self._counts(source, doc, parsed)
+        written = _Written(source, doc, sha256)
+        for table in RECORD_TABLES:
+            getattr(self, f"_{table}")(written, getattr(parsed, table))
         # Counts take the latest reading of a bucket (a re-read must rewrite them) and a clock-dependent kind may give
         # other records from the same bytes later: such documents are always parsed, so never recorded here.
-        if not implausible and counted and not parsed.counts and source.kind not in CLOCK_DEPENDENT:
+        if not implausible and written.counted and not parsed.counts and not registry.get(source.kind).clock_dependent:
             document = {"source_id": source.id, "url": doc.url, "sha256": sha256, "parsed_at": fetched_at}
             self.files.write(
-                "documents", {**document, "incident_versions": incident_versions, "update_versions": update_versions}
+                "documents",
+                {
+                    **document,
+                    "incident_versions": written.incident_versions,
+                    "update_versions": written.update_versions,
+                },
             )
 
-    def _incidents(self, source: Source, doc: Document, parsed: Parsed) -> list[dict[str, str]]:
-        """Write the incident versions; return their keys."""
-        versions = []
-        for incident in parsed.incidents:
-            row = record_to_json(incident)
-            version = _version_hash(row)
-            row["component_ids"] = [f"{source.id}:{c}" for c in incident.component_ids]
-            row.update(
-                incident_id=f"{source.id}:{incident.native_id}",
-                version_hash=version,
-                source_id=source.id,
-                service_id=source.service,
-                observed_at=doc.fetched_at.isoformat(),
-                source_url=doc.url,
-            )
+    # One writer per record type, named for its landing table: ``_<table>(written, records)``.
+
+    def _incidents(self, written: _Written, incidents: list[Incident]) -> None:
+        """Write the incident versions, and note their keys."""
+        for incident in incidents:
+            row = incident_row(written.source, written.doc, incident)
             self.files.write("incidents", row)
-            versions.append({"incident_id": row["incident_id"], "version_hash": version})
-        return versions
+            written.incident_versions.append({"incident_id": row["incident_id"], "version_hash": row["version_hash"]})
 
-    def _updates(self, source: Source, doc: Document, parsed: Parsed) -> list[dict[str, str]]:
-        """Write the update versions; return their keys."""
-        versions = []
-        for update in parsed.updates:
-            row = record_to_json(update)
-            version = _version_hash(row)
-            row.update(
-                incident_id=f"{source.id}:{update.incident_native_id}",
-                update_id=update.native_id,
-                version_hash=version,
-                source_id=source.id,
-                observed_at=doc.fetched_at.isoformat(),
-                source_url=doc.url,
-            )
+    def _updates(self, written: _Written, updates: list[IncidentUpdate]) -> None:
+        """Write the update versions, and note their keys."""
+        for update in updates:
+            row = update_row(written.source, written.doc, update)
             self.files.write("updates", row)
-            versions.append({"incident_id": row["incident_id"], "update_id": update.native_id, "version_hash": version})
-        return versions
+            keys = ("incident_id", "update_id", "version_hash")
+            written.update_versions.append({key: row[key] for key in keys})
 
-    def _components(self, source: Source, doc: Document, sha256: str, parsed: Parsed) -> None:
-        observed = doc.fetched_at.isoformat()
-        for component in parsed.components:
-            row = record_to_json(component)
-            row.update(
-                component_id=f"{source.id}:{component.native_id}",
-                sha256=sha256,
-                source_id=source.id,
-                service_id=source.service,
-                observed_at=observed,
-                source_url=doc.url,
-            )
-            self.files.write("components", row)
-        for change in parsed.component_changes:
-            row = record_to_json(change)
-            row.update(
-                component_id=f"{source.id}:{change.component_native_id}",
-                incident_id=f"{source.id}:{change.incident_native_id}" if change.incident_native_id else None,
-                source_id=source.id,
-                observed_at=observed,
-                source_url=doc.url,
-            )
-            self.files.write("component_changes", row)
+    def _components(self, written: _Written, components: list[Component]) -> None:
+        for component in components:
+            self.files.write("components", component_row(written.source, written.doc, written.sha256, component))
 
-    def _posts(self, source: Source, doc: Document, parsed: Parsed) -> None:
-        for post in parsed.posts:
-            row = record_to_json(post)
-            row.update(
-                post_id=f"{source.id}:{post.native_id}",
-                author_hash=hash_author(post.author, self.salt),
-                source_id=source.id,
-                observed_at=doc.fetched_at.isoformat(),
-                source_url=doc.url,
-            )
-            del row["author"]  # only the salted hash of an author is ever written
-            self.files.write("posts", row)
+    def _component_changes(self, written: _Written, changes: list[ComponentChange]) -> None:
+        for change in changes:
+            self.files.write("component_changes", component_change_row(written.source, written.doc, change))
 
-    def _counts(self, source: Source, doc: Document, parsed: Parsed) -> bool:
-        """Write the complaint counts; False when some named a service the catalog lacks (an error row says so)."""
+    def _posts(self, written: _Written, posts: list[Post]) -> None:
+        for post in posts:
+            self.files.write("posts", post_row(written.source, written.doc, post, self.salt))
+
+    def _counts(self, written: _Written, counts: list[ComplaintCount]) -> None:
+        """Write the complaint counts; not counted when some named a service the catalog lacks (an error row says
+        so)."""
+        source, doc = written.source, written.doc
         unknown: dict[str, int] = defaultdict(int)
-        observed = doc.fetched_at.isoformat()
-        for count in parsed.counts:
+        for count in counts:
             # a count source bound to one service (Downdetector) may name it by its own slug
             service_id = self.catalog.resolve_service(count.service) or source.service
             if service_id is None:
                 unknown[count.service] += 1
                 continue
-            row = record_to_json(count)
-            row.update(service_id=service_id, source_id=source.id, observed_at=observed, source_url=doc.url)
-            self.files.write("counts", row)
+            self.files.write("counts", count_row(source, doc, count, service_id))
         for name, rows in sorted(unknown.items()):
             reason = f"{rows} row(s) name service {name!r}, which is not in the catalog"
-            self.fail(source.id, doc.url, observed, reason)
-        return not unknown
+            self.fail(source.id, doc.url, doc.fetched_at.isoformat(), reason)
+        written.counted = not unknown
 
     def write_errors(self) -> None:
         for (source_id, url), (failed_at, reasons) in self.part.errors.items():
@@ -344,12 +224,6 @@ class _Stage:
 
 def _error_row(run_id: str, source_id: str, url: str, failed_at: str, error: str) -> dict[str, Any]:
     return {"run_id": run_id, "source_id": source_id, "url": url, "failed_at": failed_at, "error": error}
-
-
-def is_unchanged(previous: dict[tuple[str, str], Previous], source_id: str, kind: str, url: str, sha256: str) -> bool:
-    """Whether a body is the one its URL's previous good read had, and the warehouse holds that body's records."""
-    known = previous.get((source_id, url))
-    return known is not None and known.reusable and known.sha256 == sha256 and kind not in CLOCK_DEPENDENT
 
 
 @dataclass(slots=True)

@@ -6,46 +6,40 @@ Parsers are pure functions from a fetched :class:`Document` to :class:`Parsed` r
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-Impact = Literal["none", "minor", "major", "critical", "maintenance", "unknown"]
-UpdateStatus = Literal[
-    "investigating",
-    "identified",
-    "monitoring",
-    "resolved",
-    "postmortem",
-    "scheduled",
-    "in_progress",
-    "completed",
-    "unknown",
+from scrapers.vocabulary import (
+    COMPONENT_STATES,
+    IMPACTS,
+    UPDATE_STATUSES,
+    ComponentState,
+    Impact,
+    UpdateStatus,
+)
+
+__all__ = [
+    "COMPONENT_STATES",
+    "IMPACTS",
+    "RECORD_TABLES",
+    "UPDATE_STATUSES",
+    "ComplaintCount",
+    "Component",
+    "ComponentChange",
+    "ComponentState",
+    "Document",
+    "Impact",
+    "Incident",
+    "IncidentUpdate",
+    "ParseError",
+    "Parsed",
+    "Post",
+    "UpdateStatus",
+    "field_names",
+    "record_to_json",
 ]
-
-ComponentState = Literal["operational", "degraded", "partial_outage", "major_outage", "maintenance", "unknown"]
-COMPONENT_STATES: tuple[ComponentState, ...] = (
-    "operational",
-    "degraded",
-    "partial_outage",
-    "major_outage",
-    "maintenance",
-    "unknown",
-)
-
-IMPACTS: tuple[Impact, ...] = ("none", "minor", "major", "critical", "maintenance", "unknown")
-UPDATE_STATUSES: tuple[UpdateStatus, ...] = (
-    "investigating",
-    "identified",
-    "monitoring",
-    "resolved",
-    "postmortem",
-    "scheduled",
-    "in_progress",
-    "completed",
-    "unknown",
-)
 
 
 class ParseError(ValueError):
@@ -154,30 +148,32 @@ class ComplaintCount:
 
 @dataclass(slots=True)
 class Parsed:
-    incidents: list[Incident] = field(default_factory=list)
-    updates: list[IncidentUpdate] = field(default_factory=list)
-    counts: list[ComplaintCount] = field(default_factory=list)
-    components: list[Component] = field(default_factory=list)
-    component_changes: list[ComponentChange] = field(default_factory=list)
-    posts: list[Post] = field(default_factory=list)
+    """What a parser returns: one list per record type. This is the one list of record types: each field's name is
+    its landing table (``scrapers/landing.py``), whose load step is ``warehouse/load_sql/NN_<name>.sql``; its
+    ``record`` metadata is what one record is called where they are printed together (``outages parse``)."""
+
+    incidents: list[Incident] = field(default_factory=list, metadata={"record": "incident"})
+    updates: list[IncidentUpdate] = field(default_factory=list, metadata={"record": "update"})
+    counts: list[ComplaintCount] = field(default_factory=list, metadata={"record": "count"})
+    components: list[Component] = field(default_factory=list, metadata={"record": "component"})
+    component_changes: list[ComponentChange] = field(default_factory=list, metadata={"record": "component_change"})
+    posts: list[Post] = field(default_factory=list, metadata={"record": "post"})
 
     def extend(self, other: Parsed) -> None:
-        self.incidents.extend(other.incidents)
-        self.updates.extend(other.updates)
-        self.counts.extend(other.counts)
-        self.components.extend(other.components)
-        self.component_changes.extend(other.component_changes)
-        self.posts.extend(other.posts)
+        for name in RECORD_TABLES:
+            getattr(self, name).extend(getattr(other, name))
 
     def __len__(self) -> int:
-        return (
-            len(self.incidents)
-            + len(self.updates)
-            + len(self.counts)
-            + len(self.components)
-            + len(self.component_changes)
-            + len(self.posts)
-        )
+        return sum(len(getattr(self, name)) for name in RECORD_TABLES)
+
+    def by_type(self) -> Iterator[tuple[str, list[Any]]]:
+        """(what a record of the type is called, its records) for every record type, in field order."""
+        for spec in dataclasses.fields(self):
+            yield spec.metadata["record"], getattr(self, spec.name)
+
+
+# The record types' lists, by field name: the landing tables of parsed records.
+RECORD_TABLES: tuple[str, ...] = tuple(spec.name for spec in dataclasses.fields(Parsed))
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -1,12 +1,18 @@
-"""The one registry of source kinds. Built-in kinds register through the same call a new kind would use."""
+"""The one registry of source kinds.
+
+A kind is one module of :mod:`scrapers.kinds` that defines ``KIND = Kind(...)``; the registry finds them by listing the
+package (``pkgutil``), as Scrapy finds spiders, so adding a kind is adding its file. Everything the rest of the code
+asks about a kind is a field of :class:`Kind`; no module outside a kind names one.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from scrapers.records import Document, Parsed
 
@@ -42,6 +48,9 @@ class SourceContext:
     env: Mapping[str, str]  # where credentials come from; never logged, stored or echoed
 
 
+Category = Literal["status", "complaints"]
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """A source format: which URLs a catalog entry starts with, and how a fetched body becomes records."""
@@ -51,17 +60,32 @@ class Kind:
     start_urls: Callable[[str], list[str]]
     parse: Callable[[Document], Parsed]
     needs_service: bool  # whether a catalog entry of this kind must name the service it reports on
+    # "status": a provider's own account (incidents, components); "complaints": what its users say (posts, counts).
+    category: Category
+    # Catalog URLs of this kind, one for each route it reads (the fuzz tests start from these).
+    example_urls: tuple[str, ...]
     # Whether a saved payload looks like this kind (for `outages parse FILE` without --kind); None: never guessed.
     detect: Callable[[bytes], bool] | None = None
     # Complaint sources page and authenticate. start_requests replaces start_urls when given (it may raise
     # SkipSource); follow returns the next requests a fetched document calls for (next page, the search after a
     # login). Both are pure: they see only the context or document they are given (a token a later page needs
     # again travels in RequestSpec.carry and comes back as Document.carried, never in meta; until the crawl hands
-    # it back, scrapers/kinds/_login.py also keeps a copy in memory).
+    # it back, scrapers/formats/login.py also keeps a copy in memory).
     start_requests: Callable[[SourceContext], list[RequestSpec]] | None = None
     follow: Callable[[Document], list[RequestSpec]] | None = None
+    # Whether its records depend on when a body was fetched, not only on its bytes (a phase read against the fetch
+    # time, a series anchored at it): an unchanged body of such a kind is parsed again, never resighted.
+    clock_dependent: bool = False
+    # The file-name prefix of its fixtures in tests/fixtures and tests/fixtures/complaints (None: its name and "_"),
+    # the seeds the fuzz tests mutate.
+    fixtures: str | None = None
+
+    @property
+    def fixture_prefix(self) -> str:
+        return self.fixtures if self.fixtures is not None else f"{self.name}_"
 
 
+KINDS_PACKAGE = "scrapers.kinds"
 _KINDS: dict[str, Kind] = {}
 _BUILTINS_LOADED = False
 
@@ -74,11 +98,26 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
+def discover(package: str) -> list[str]:
+    """Import every module of ``package`` and register the ``KIND`` each defines; return their names.
+
+    A module there that defines no kind is an error: helpers several kinds share live outside the package
+    (:mod:`scrapers.formats`), so that no kind imports another.
+    """
+    found = []
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__, f"{package}."):
+        kind = getattr(importlib.import_module(info.name), "KIND", None)
+        if not isinstance(kind, Kind):
+            raise TypeError(f"{info.name} defines no KIND: every module of {package} is one source kind")
+        found.append(register(kind).name)
+    return found
+
+
 def _load_builtins() -> None:
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
-        importlib.import_module("scrapers.kinds")
+        discover(KINDS_PACKAGE)
 
 
 def get(name: str) -> Kind:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
@@ -18,3 +18,8 @@ def with_query(url: str, updates: dict[str, str], drop: tuple[str, ...] = ()) ->
 def iso_z(value: datetime) -> str:
     """An aware time as ISO 8601 with ``Z`` for UTC."""
     return value.isoformat().replace("+00:00", "Z")
+
+
+def iso_z_seconds(value: datetime) -> str:
+    """An aware time in UTC to the whole second, as ISO 8601 with ``Z`` (for APIs that refuse fractions or offsets)."""
+    return iso_z(value.astimezone(UTC).replace(microsecond=0))

@@ -16,7 +16,7 @@ import pytest
 from flows.ingest import IngestResult, ingest
 from flows.paths import runs_dir
 from scrapers import registry
-from scrapers.landing import CLOCK_DEPENDENT, read_jsonl
+from scrapers.landing import read_jsonl
 from tests.loopback import LoopbackServer, Route
 from tests.test_ingest_flow import INCIDENTS, SUMMARY, content_hash, serve_good, write_catalog
 from warehouse.load import load_landing
@@ -214,4 +214,4 @@ def test_every_kind_that_reads_the_fetch_time_is_parsed_again_when_unchanged() -
     for name in registry.names():
         module = sys.modules[registry.get(name).parse.__module__]
         if "fetched_at" in inspect.getsource(module):
-            assert name in CLOCK_DEPENDENT, f"{name} reads Document.fetched_at: add it to CLOCK_DEPENDENT"
+            assert registry.get(name).clock_dependent, f"{name} reads Document.fetched_at: set clock_dependent=True"

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,68 +63,24 @@ FAKE_ENV = {
     "DOWNDETECTOR_TOKEN": "fuzz-dd-token",
 }
 
-# Which fixtures are whose (by file-name prefix), and the URLs a catalog would give each kind.
-PREFIXES = {
-    "statuspage": ("statuspage_",),
-    "aws_health": ("aws_",),
-    "azure": ("azure_",),
-    "betterstack": ("betterstack_",),
-    "cachet": ("cachet_",),
-    "feed": ("feed_",),
-    "gcp": ("gcp_",),
-    "incidentio": ("incidentio_",),
-    "instatus": ("instatus_",),
-    "report_counts": ("report_counts_",),
-    "slack": ("slack_",),
-    "statusio": ("statusio_",),
-    "bluesky": ("bluesky_",),
-    "downdetector": ("downdetector_",),
-    "hackernews": ("hackernews_",),
-    "mastodon": ("mastodon_",),
-    "reddit": ("reddit_",),
-}
-URLS = {
-    "statuspage": [
-        "https://status.example.test/api/v2/summary.json",
-        "https://status.example.test/api/v2/incidents/abc.json",
-        "https://status.example.test/history.atom",
-    ],
-    "aws_health": [
-        "https://status.aws.amazon.com/data.json",
-        "https://status.aws.amazon.com/rss/ec2-us-east-1.rss",
-        "https://health.aws.amazon.com/public/currentevents",
-    ],
-    "azure": ["https://azure.status.microsoft/en-us/status/feed/"],
-    "betterstack": ["https://status.example-hosting.test/index.json"],
-    "cachet": ["https://status.example.test/api/v1/incidents", "https://status.example.test/api/v1/components"],
-    "feed": ["https://status.example.test/feed.atom", "https://status.example.test/feed.rss"],
-    "gcp": ["https://status.cloud.google.com/incidents.json"],
-    "incidentio": ["https://status.example-ai.test/api/v2/summary.json"],
-    "instatus": ["https://status.example-cloud.test/api/v2/summary.json"],
-    "report_counts": ["https://exports.example.test/counts.csv"],
-    "slack": ["https://status.slack.com/api/v2.0.0/current", "https://status.slack.com/api/v2.0.0/history"],
-    "statusio": ["https://api.status.io/1.0/status/65e0a1b2c3d4e5f601234500"],
-    "bluesky": ["https://api.bsky.app/xrpc/app.bsky.feed.searchPosts?q=outage"],
-    "downdetector": [
-        "https://downdetectorapi.com/v2/slugs/examplecloud/reports?companies=12345",
-        "https://downdetectorapi.com/v2/companies/12345",
-    ],
-    "hackernews": ["https://hn.algolia.com/api/v1/search_by_date?query=outage&tags=(story,comment)"],
-    "mastodon": ["https://social.example.test/api/v1/timelines/tag/outage"],
-    "reddit": ["https://www.reddit.com/r/sysadmin/search.json?q=outage&restrict_sr=1"],
-}
+# The login answers of the kinds that log in first, so that fuzzing reaches their search requests too.
 SESSION_FIXTURES = {"bluesky": "bluesky_session.json", "reddit": "reddit_token.json"}
 
 
 def test_every_registered_kind_is_covered() -> None:
-    """A new kind must be added here (its fixtures and URLs), or the fuzzing would silently skip it."""
-    assert set(KINDS) == set(PREFIXES) == set(URLS)
+    """Each kind brings its catalog URLs and seed fixtures (Kind.example_urls, Kind.fixture_prefix), or the fuzzing
+    would have nothing of its own to start from."""
+    for kind in KINDS:
+        assert registry.get(kind).example_urls, f"{kind}: no example_urls"
+        assert fixtures(kind), f"{kind}: no fixture named {registry.get(kind).fixture_prefix}* in {FIXTURES}"
+    assert set(SESSION_FIXTURES) <= set(KINDS)
 
 
 @cache
 def fixtures(kind: str) -> tuple[bytes, ...]:
     paths = [*FIXTURES.iterdir(), *(FIXTURES / "complaints").iterdir()]
-    found = sorted(p for p in paths if p.is_file() and p.name.startswith(PREFIXES[kind]) and p.suffix != ".md")
+    prefix = registry.get(kind).fixture_prefix
+    found = sorted(p for p in paths if p.is_file() and p.name.startswith(prefix) and p.suffix != ".md")
     return tuple(p.read_bytes() for p in found)
 
 
@@ -131,7 +88,7 @@ def _plans(kind: str) -> Iterator[RequestSpec]:
     """The requests the kind plans for its catalog URLs (with fake credentials), and what it asks after a login."""
     spec = registry.get(kind)
     until = FETCHED_AT
-    for url in URLS[kind]:
+    for url in registry.get(kind).example_urls:
         context = SourceContext("fuzz", url, until - timedelta(hours=3), until, FAKE_ENV)
         try:
             first = registry.first_requests(spec, context)
@@ -150,7 +107,7 @@ def _plans(kind: str) -> Iterator[RequestSpec]:
 def targets(kind: str) -> tuple[tuple[str, dict[str, Any], dict[str, str]], ...]:
     """(url, meta, carried) a document of this kind arrives with: plain catalog URLs, and the kind's own requests
     (with what they hand on to follow, as the crawl hands it back)."""
-    out: list[tuple[str, dict[str, Any], dict[str, str]]] = [(url, {}, {}) for url in URLS[kind]]
+    out: list[tuple[str, dict[str, Any], dict[str, str]]] = [(url, {}, {}) for url in registry.get(kind).example_urls]
     for spec in _plans(kind):
         meta = json.loads(json.dumps(dict(spec.meta)))  # as the landing stage stores it
         out.extend((spec.url, {**meta, "http_status": status}, dict(spec.carry)) for status in (200, 429, 500))
@@ -332,9 +289,17 @@ def test_parse_returns_parsed_or_raises_parse_error(kind: str, data: st.DataObje
 
 
 def test_fuzz_budget_report() -> None:
-    """Writes how many examples each kind got, for ``make reliability`` (a no-op without OUTAGES_RELIABILITY_STATS)."""
+    """Every kind was fuzzed with the whole budget of the profile in effect (the kinds this session did not fuzz, in a
+    partial or reordered run, are fuzzed here). With OUTAGES_RELIABILITY_STATS set, the counts are written there for
+    ``make reliability``."""
+    for kind in KINDS:
+        if kind not in EXAMPLES:
+            test_parse_returns_parsed_or_raises_parse_error(kind)
+    budget = settings.default.max_examples
+    short = {kind: EXAMPLES.get(kind, 0) for kind in KINDS if EXAMPLES.get(kind, 0) < budget}
+    assert not short, f"fuzzed fewer than {budget} examples: {short}"
     stats = os.environ.get("OUTAGES_RELIABILITY_STATS")
     if stats:
-        with open(stats, "a", encoding="utf-8") as handle:
+        with Path(stats).open("a", encoding="utf-8") as handle:
             for kind, examples in sorted(EXAMPLES.items()):
                 handle.write(json.dumps({"category": "fuzz", "case": kind, "examples": examples}) + "\n")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from scrapers import registry
+from scrapers.formats import feeds
 from scrapers.kinds import feed as feed_kind
 from scrapers.kinds import statuspage
 from scrapers.records import IMPACTS, UPDATE_STATUSES, Incident, IncidentUpdate, Parsed, ParseError
@@ -131,13 +132,13 @@ def test_generic_feed_rss_1_and_empty_channel() -> None:
 def test_feedparser_gets_a_file_object_never_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
     """Given bytes or str, feedparser would first try them as a file name or URL; we hand it a file object."""
     seen: list[object] = []
-    real = feed_kind.feedparser.parse
+    real = feeds.feedparser.parse
 
     def spy(source: object, *args: Any, **kwargs: Any) -> Any:
         seen.append(source)
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(feed_kind.feedparser, "parse", spy)
+    monkeypatch.setattr(feeds.feedparser, "parse", spy)
     parse("feed", fixture("feed_generic.rss"), FEED_URL)
     assert seen and all(isinstance(source, io.BytesIO) for source in seen)
 

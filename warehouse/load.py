@@ -7,6 +7,7 @@ that loading the same landing folder twice changes nothing.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -143,25 +144,18 @@ def _execute_step(con: duckdb.DuckDBPyConnection, sql: str, path: str) -> None:
         con.execute(statement, {"path": path} if statement.named_parameters else None)
 
 
-RAW_TABLES = (
-    "raw_ingest_runs",
-    "raw_services",
-    "raw_fetches",
-    "raw_incident_versions",
-    "raw_update_versions",
-    "raw_complaint_counts",
-    "raw_ingest_errors",
-    "raw_component_observations",
-    "raw_component_changes",
-    "raw_posts",
-    "raw_documents",
-    "raw_document_sightings",
-)
+_WRITES = re.compile(r"\bINSERT\s+(?:OR\s+\w+\s+)?INTO\s+(raw_\w+)", re.IGNORECASE)
+
+
+def raw_tables() -> tuple[str, ...]:
+    """The raw tables, in load order: the tables the load steps insert into (one step per landing table, so one
+    for each record type a parser returns)."""
+    return tuple(dict.fromkeys(table for _, sql in load_steps() for table in _WRITES.findall(sql)))
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = {}
-    for table in RAW_TABLES:
+    for table in raw_tables():
         row = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
         counts[table] = int(row[0]) if row else 0
     return counts

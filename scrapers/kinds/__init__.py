@@ -1,41 +1,4 @@
-"""Built-in source kinds: importing this package registers each of them (one module per kind)."""
+"""The source kinds, one module each: a module here defines ``KIND = Kind(...)`` and nothing else uses it by name.
 
-from scrapers.kinds import (
-    aws_health,
-    azure,
-    betterstack,
-    bluesky,
-    cachet,
-    downdetector,
-    feed,
-    gcp,
-    hackernews,
-    incidentio,
-    instatus,
-    mastodon,
-    reddit,
-    report_counts,
-    slack,
-    statusio,
-    statuspage,
-)
-
-__all__ = [
-    "aws_health",
-    "azure",
-    "betterstack",
-    "bluesky",
-    "cachet",
-    "downdetector",
-    "feed",
-    "gcp",
-    "hackernews",
-    "incidentio",
-    "instatus",
-    "mastodon",
-    "reddit",
-    "report_counts",
-    "slack",
-    "statusio",
-    "statuspage",
-]
+The registry lists this package to find them (:func:`scrapers.registry.discover`); nothing here names a kind.
+"""

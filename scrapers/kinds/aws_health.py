@@ -11,7 +11,6 @@ currentevents`` (:func:`parse_current_events`), an RSS body is the SHD's per-ser
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -22,8 +21,8 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from scrapers.declared import declared_window
-from scrapers.jsonbody import decode_text, load_json
-from scrapers.kinds.feed import (
+from scrapers.formats.aws_posts import AwsPost, event_status, region_of, status_from_text, updates_from_posts
+from scrapers.formats.feeds import (
     detail_text,
     entry_body,
     entry_time,
@@ -33,7 +32,8 @@ from scrapers.kinds.feed import (
     read_feed,
     xml_root,
 )
-from scrapers.kinds.feed import raw_get as feed_field
+from scrapers.formats.feeds import raw_get as feed_field
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
     ComponentChange,
@@ -46,13 +46,13 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import from_epoch
+from scrapers.vocabulary import impact_rank, state_rank
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PACIFIC_OFFSETS = {"PST": timezone(timedelta(hours=-8)), "PDT": timezone(timedelta(hours=-7))}
 IMPACT: dict[str, Impact] = {"1": "minor", "2": "major", "3": "critical"}
-REGION = re.compile(r"-((?:us-gov|us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+-\d)$")
 POST_TIME = re.compile(
     r"^\s*(?:(?P<month>[A-Z][a-z]{2})\s+(?P<day>\d{1,2}),\s*)?"
     r"(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>AM|PM)\s+(?P<zone>PST|PDT)\s*$"
@@ -62,38 +62,9 @@ MONTHS = {
     for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)
 }
 
-# The SHD has no per-post status; these phrases are how AWS words each stage (checked on the 2021-2022 archive).
-_STATUS_PHRASES: tuple[tuple[UpdateStatus, tuple[str, ...]], ...] = (
-    ("resolved", ("has been resolved", "have been resolved", "operating normally", "now operating normally")),
-    (
-        "monitoring",
-        (
-            "seeing improvement",
-            "seen improvement",
-            "signs of recovery",
-            "started to see recovery",
-            "returned to normal",
-            "are starting to see recovery",
-            "is accelerating",
-        ),
-    ),
-    ("identified", ("identified", "root cause", "working towards", "working toward")),
-    ("investigating", ("investigating", "experiencing", "we can confirm", "continue to see", "looking into")),
-)
-
 
 def start_urls(url: str) -> list[str]:
     return [url]
-
-
-def status_from_text(text: str) -> UpdateStatus:
-    lowered = text.lower()
-    if lowered.startswith("between ") and "we experienced" in lowered:
-        return "resolved"  # AWS's closing formula: "Between 7:32 AM and 3:10 PM PST we experienced..."
-    for status, phrases in _STATUS_PHRASES:
-        if any(phrase in lowered for phrase in phrases):
-            return status
-    return "unknown"
 
 
 def _post_time(label: str, first_day: date, where: str) -> datetime:
@@ -142,32 +113,16 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
     status_code = str(raw["status"]).strip()
     summary = str(raw["summary"])
     posts = _posts(str(raw.get("description") or ""), first_day, where)
-    updates = []
-    previous: UpdateStatus = "investigating"
-    for index, (posted_at, text) in enumerate(posts):
-        # A post whose words name no stage keeps the stage of the post before it (the first: investigating).
-        stage = status_from_text(text)
-        previous = previous if stage == "unknown" else stage
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=native_id,
-                native_id=f"{int(posted_at.timestamp())}-{index}",
-                posted_at=posted_at,
-                created_at=None,
-                status=previous,
-                status_native=None,
-                body=text,
-            )
-        )
+    updates = updates_from_posts(
+        native_id,
+        [
+            AwsPost(f"{int(posted_at.timestamp())}-{index}", posted_at, status_from_text(text), None, text)
+            for index, (posted_at, text) in enumerate(posts)
+        ],
+    )
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
-    if resolved:
-        status: UpdateStatus = "resolved"
-    elif updates:
-        latest = updates[-1].status
-        status = "identified" if latest == "resolved" else latest  # an open event is not resolved whatever it says
-    else:
-        status = "unknown"
-    region = REGION.search(service)
+    status = event_status(resolved, updates)
+    region = region_of(service)
     # the admitted impact window, from the latest post that states one (AWS's resolution post)
     window = next((w for u in reversed(updates) if (w := declared_window(u.body, first_day))), None)
     service_name = str(raw.get("service_name") or service)
@@ -182,8 +137,8 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
         resolved_at=updates[-1].posted_at if resolved and updates else None,
         url=doc.url,
         service_key=service,
-        region=region.group(1) if region else None,
-        regions=(region.group(1),) if region else (),
+        region=region,
+        regions=(region,) if region else (),
         declared_start=window[0] if window else None,
         declared_end=window[1] if window else None,
     )
@@ -222,20 +177,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "2": "partial_outage",
     "3": "major_outage",
 }
-_STATE_RANK: dict[ComponentState, int] = {
-    "unknown": 0,
-    "maintenance": 1,
-    "operational": 2,
-    "degraded": 3,
-    "partial_outage": 4,
-    "major_outage": 5,
-}
-_IMPACT_RANK: dict[Impact, int] = {"unknown": 0, "minor": 1, "major": 2, "critical": 3}
-
-
-def _region_of(service_key: str) -> str | None:
-    match = REGION.search(service_key)
-    return match.group(1) if match else None
 
 
 def _component_state(value: object) -> ComponentState:
@@ -277,35 +218,19 @@ def _current_event(
         posted_at = from_epoch(item.get("timestamp"), what=f"{where} event_log[{position}] timestamp")
         posts.append((posted_at, position, item))
     posts.sort(key=lambda post: (post[0], post[1]))
-    updates = []
     levels = [status_code]
-    previous: UpdateStatus = "investigating"
+    log_posts = []
     for index, (posted_at, _, item) in enumerate(posts):
         level = None if item.get("status") is None else str(item["status"]).strip()
         text = " ".join(str(item.get("message") or "").split())
         # level 0 is "operating normally"; otherwise the words name the stage, as on the legacy dashboard
         stage: UpdateStatus = "resolved" if level == "0" else status_from_text(text)
-        previous = previous if stage == "unknown" else stage
         if level is not None:
             levels.append(level)
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=native_id,
-                native_id=f"{int(posted_at.timestamp())}-{index}",
-                posted_at=posted_at,
-                created_at=None,
-                status=previous,
-                status_native=level,
-                body=text,
-            )
-        )
+        log_posts.append(AwsPost(f"{int(posted_at.timestamp())}-{index}", posted_at, stage, level, text))
+    updates = updates_from_posts(native_id, log_posts)
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
-    if resolved:
-        status: UpdateStatus = "resolved"
-    elif updates:
-        status = "identified" if updates[-1].status == "resolved" else updates[-1].status
-    else:
-        status = "unknown"
+    status = event_status(resolved, updates)
     stated = [level for level in levels if level in IMPACT]
     highest = max(stated, key=int) if stated else None  # the highest level the event log ever stated
 
@@ -320,7 +245,7 @@ def _current_event(
             Component(
                 native_id=str(key),
                 name=str(info.get("service_name") or key),
-                group_name=_region_of(str(key)),
+                group_name=region_of(str(key)),
                 state=_component_state(current),
                 state_native=None if current is None else str(current),
             )
@@ -346,10 +271,10 @@ def _current_event(
             )
         )
 
-    region = _region_of(service)
+    region = region_of(service)
     regions = [region] if region else []
     for key in impacted:
-        other = _region_of(str(key))
+        other = region_of(str(key))
         if other and other not in regions:
             regions.append(other)
     first_day = began.astimezone(PACIFIC).date()
@@ -391,7 +316,7 @@ def parse_current_events(data: list[Any], doc: Document) -> Parsed:
         parsed.component_changes.extend(changes)
         for component in components:  # a global service (route53) can sit under two events: keep its worst state
             known = states.get(component.native_id)
-            if known is None or _STATE_RANK[component.state] > _STATE_RANK[known.state]:
+            if known is None or state_rank(component.state) > state_rank(known.state):
                 states[component.native_id] = component
     parsed.components = list(states.values())
     return parsed
@@ -467,34 +392,17 @@ def _rss_post(doc: Document, position: int, entry: Any) -> _RssPost:
 def _rss_incident(doc: Document, chain: list[_RssPost]) -> tuple[Incident, list[IncidentUpdate]]:
     first, last = chain[0], chain[-1]
     native_id = f"{first.service_key}-{int(first.posted_at.timestamp())}"
-    updates = []
-    previous: UpdateStatus = "investigating"
-    seen: set[str] = set()
+    rss_posts: dict[str, AwsPost] = {}
     for post in chain:
-        if post.guid in seen:
-            continue
-        seen.add(post.guid)
-        stage: UpdateStatus = "resolved" if post.closes else status_from_text(post.body)
-        previous = previous if stage == "unknown" else stage
-        native = " ".join(filter(None, (post.prefix, "[RESOLVED]" if post.resolved_mark else None)))
-        updates.append(
-            IncidentUpdate(
-                incident_native_id=native_id,
-                native_id=post.guid,
-                posted_at=post.posted_at,
-                created_at=None,
-                status=previous,
-                status_native=native or None,
-                body=post.body,
-            )
-        )
-    if last.closes:
-        status: UpdateStatus = "resolved"
-    else:
-        status = "identified" if updates[-1].status == "resolved" else updates[-1].status
+        if post.guid not in rss_posts:
+            stage: UpdateStatus = "resolved" if post.closes else status_from_text(post.body)
+            native = " ".join(filter(None, (post.prefix, "[RESOLVED]" if post.resolved_mark else None)))
+            rss_posts[post.guid] = AwsPost(post.guid, post.posted_at, stage, native or None, post.body)
+    updates = updates_from_posts(native_id, list(rss_posts.values()))
+    status = event_status(last.closes, updates)
     stated = [post for post in chain if post.impact is not None]
-    worst = max(stated, key=lambda post: _IMPACT_RANK[post.impact or "unknown"]) if stated else None
-    region = _region_of(first.service_key)
+    worst = max(stated, key=lambda post: impact_rank(post.impact or "unknown")) if stated else None
+    region = region_of(first.service_key)
     first_day = first.posted_at.astimezone(PACIFIC).date()
     window = next((w for u in reversed(updates) if (w := declared_window(u.body, first_day))), None)
     incident = Incident(
@@ -552,13 +460,7 @@ def detect(body: bytes) -> bool:
     with an ``arn:aws:health`` arn or an ``event_log``), or the SHD RSS."""
     if is_feed(body):
         return is_shd_rss(body)
-    try:
-        text = decode_text(body).lstrip()
-        if text[:1] not in ("{", "["):
-            return False
-        data = json.loads(text)
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body)
     if isinstance(data, dict):
         return isinstance(data.get("current"), list) and isinstance(data.get("archive"), list)
     if isinstance(data, list) and data and all(isinstance(event, dict) for event in data):
@@ -566,13 +468,18 @@ def detect(body: bytes) -> bool:
     return False
 
 
-KIND = register(
-    Kind(
-        name="aws_health",
-        description="AWS Health Dashboard: legacy data.json, health.aws.amazon.com currentevents, SHD RSS",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="aws_health",
+    description="AWS Health Dashboard: legacy data.json, health.aws.amazon.com currentevents, SHD RSS",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.aws.amazon.com/data.json",
+        "https://status.aws.amazon.com/rss/ec2-us-east-1.rss",
+        "https://health.aws.amazon.com/public/currentevents",
+    ),
+    detect=detect,
+    fixtures="aws_",
 )

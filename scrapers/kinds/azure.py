@@ -43,7 +43,7 @@ import feedparser
 from parsel import Selector
 
 from scrapers.records import Component, Document, Incident, IncidentUpdate, Parsed, ParseError
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 AZURE_REGIONS = frozenset(
     name.lower()
@@ -337,13 +337,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="azure",
-        description="Azure status RSS feed (active incidents only; an empty channel is all clear)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="azure",
+    description="Azure status RSS feed (active incidents only; an empty channel is all clear)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://azure.status.microsoft/en-us/status/feed/",),
+    detect=detect,
 )

@@ -38,11 +38,10 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import (
     Component,
     ComponentChange,
@@ -55,8 +54,9 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+from scrapers.vocabulary import impact_rank
 
 RESOURCE_STATE: dict[str, ComponentState] = {
     "operational": "operational",
@@ -65,8 +65,8 @@ RESOURCE_STATE: dict[str, ComponentState] = {
     "maintenance": "maintenance",
     "resolved": "operational",  # only in a report's or update's affected_resources
 }
-# A manual report's impact from the worst resource status it states (higher rank is worse).
-IMPACT_RANK: dict[str, tuple[int, Impact]] = {"degraded": (1, "minor"), "downtime": (2, "major")}
+# A manual report's impact from the most severe resource status it states.
+REPORT_IMPACT: dict[str, Impact] = {"degraded": "minor", "downtime": "major"}
 
 
 def start_urls(url: str) -> list[str]:
@@ -76,10 +76,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     page = data.get("data") if isinstance(data, dict) else None
     return (
         isinstance(page, dict)
@@ -217,9 +214,9 @@ def _report(
     if maintenance:
         impact, impact_native = "maintenance", str(report_type)
     else:
-        ranked = [(IMPACT_RANK[s][0], s) for s in stated if s in IMPACT_RANK]
-        worst = max(ranked)[1] if ranked else None
-        impact, impact_native = (IMPACT_RANK[worst][1], worst) if worst else (None, None)
+        known = [s for s in stated if s in REPORT_IMPACT]
+        worst = max(known, key=lambda s: impact_rank(REPORT_IMPACT[s])) if known else None
+        impact, impact_native = (REPORT_IMPACT[worst], worst) if worst else (None, None)
 
     status: UpdateStatus
     if state == "resolved":
@@ -279,13 +276,14 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="betterstack",
-        description="Better Stack (Better Uptime) status page /index.json (JSON:API)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="betterstack",
+    description="Better Stack (Better Uptime) status page /index.json (JSON:API)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.example-hosting.test/index.json",),
+    detect=detect,
+    clock_dependent=True,
 )

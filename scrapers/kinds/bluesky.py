@@ -9,7 +9,7 @@ Catalog url: the search as a person would paste it, e.g. ``https://api.bsky.app/
 (other parameters such as ``lang`` are kept; ``public.api.bsky.app`` is read as ``api.bsky.app``, which serves
 authenticated search).
 
-Requests (the login and paging are :mod:`scrapers.kinds._login`'s, shared with Reddit).
+Requests (the login and paging are :mod:`scrapers.formats.login`'s, shared with Reddit).
 1. ``POST https://bsky.social/xrpc/com.atproto.server.createSession`` with ``{"identifier", "password"}`` as JSON,
    ``keep_body=False`` (its answer holds the tokens, so the crawl neither stores nor parses it) and
    ``meta = {"step": "session", "search_url", "since", "until"}``.
@@ -36,8 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scrapers.jsonbody import decode_text, load_json
-from scrapers.kinds._login import (
+from scrapers.formats.login import (
     TokenLogin,
     credentials,
     follow_login,
@@ -45,8 +44,9 @@ from scrapers.kinds._login import (
     next_cursor,
     read_window,
 )
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.timeparse import parse_optional_iso_utc
 from scrapers.urls import with_query
 
@@ -180,12 +180,7 @@ def parse(doc: Document) -> Parsed:
 
 def detect(body: bytes) -> bool:
     """A searchPosts answer: an object with a ``posts`` list of postViews (``at://`` uri, author, record)."""
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body, opens="{")
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
         return False
     posts = data["posts"]
@@ -197,15 +192,15 @@ def detect(body: bytes) -> bool:
     )
 
 
-KIND = register(
-    Kind(
-        name="bluesky",
-        description="Bluesky post search (app.bsky.feed.searchPosts) with an app-password session, paged by cursor",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="bluesky",
+    description="Bluesky post search (app.bsky.feed.searchPosts) with an app-password session, paged by cursor",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://api.bsky.app/xrpc/app.bsky.feed.searchPosts?q=outage",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

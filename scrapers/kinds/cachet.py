@@ -31,13 +31,12 @@ Cachet does not send it, a proxy that knows the installation may add it). Otherw
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -49,7 +48,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 COMPONENT_STATE: dict[int, ComponentState] = {
     1: "operational",
@@ -76,10 +75,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     if not isinstance(data, dict):
         return False
     records = data.get("data")
@@ -264,13 +260,16 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="cachet",
-        description="Cachet 2.x API v1 (/api/v1/incidents, /api/v1/components)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="cachet",
+    description="Cachet 2.x API v1 (/api/v1/incidents, /api/v1/components)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.example.test/api/v1/incidents",
+        "https://status.example.test/api/v1/components",
+    ),
+    detect=detect,
 )

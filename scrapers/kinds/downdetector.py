@@ -39,17 +39,18 @@ kept in ``meta["slug"]``, or the company answer's ``slug``), ``bucket_start`` in
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import ComplaintCount, Document, Parsed, ParseError
-from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SkipSource, SourceContext
 from scrapers.timeparse import parse_iso_utc
+from scrapers.urls import iso_z_seconds as _iso
+from scrapers.urls import with_query
 
 TOKEN_VAR = "DOWNDETECTOR_TOKEN"
 BUCKET = timedelta(minutes=15)
@@ -61,19 +62,6 @@ _COMPANY_PATH = re.compile(r"/v2/companies/(?P<id>\d+)/?$")
 
 def start_urls(url: str) -> list[str]:
     return [url]
-
-
-def with_query(url: str, updates: dict[str, str], drop: tuple[str, ...] = ()) -> str:
-    """The url with ``updates`` set (replacing earlier values) and ``drop`` removed; other parameters kept in order."""
-    parts = urlsplit(url)
-    removed = set(updates) | set(drop)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in removed]
-    query.extend(updates.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def start_requests(context: SourceContext) -> list[RequestSpec]:
@@ -192,25 +180,24 @@ def parse(doc: Document) -> Parsed:
 
 def detect(body: bytes) -> bool:
     """A reports-for-slug array (objects with point_in_time and total) or a company object with stats_24."""
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body)
     if isinstance(data, list):
         return bool(data) and all(isinstance(p, dict) and {"point_in_time", "total"} <= set(p) for p in data)
     return isinstance(data, dict) and isinstance(data.get("stats_24"), list) and "slug" in data
 
 
-KIND = register(
-    Kind(
-        name="downdetector",
-        description="Downdetector Enterprise API report counts (and baseline) per 15-minute bucket for one company",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-        start_requests=start_requests,
-    )
+KIND = Kind(
+    name="downdetector",
+    description="Downdetector Enterprise API report counts (and baseline) per 15-minute bucket for one company",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="complaints",
+    example_urls=(
+        "https://downdetectorapi.com/v2/slugs/examplecloud/reports?companies=12345",
+        "https://downdetectorapi.com/v2/companies/12345",
+    ),
+    detect=detect,
+    start_requests=start_requests,
+    clock_dependent=True,
 )

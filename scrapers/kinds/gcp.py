@@ -38,11 +38,10 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -54,8 +53,9 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_optional_iso_utc
+from scrapers.vocabulary import state_rank
 
 IMPACT: dict[str, Impact] = {"low": "minor", "medium": "major", "high": "critical"}
 STATUS: dict[str, UpdateStatus] = {
@@ -72,15 +72,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "AVAILABLE_INFORMATION": "operational",
     "AVAILABLE": "operational",
 }
-# Worst first: when several ongoing incidents name one product, the earliest state in this order wins.
-_SEVERITY_ORDER: tuple[ComponentState, ...] = (
-    "major_outage",
-    "partial_outage",
-    "degraded",
-    "maintenance",
-    "unknown",
-    "operational",
-)
 CATCH_ALL_SERVICE = "zall"  # GCP's "Multiple Products" key: not a product of its own
 
 
@@ -105,12 +96,7 @@ def _looks_like_incident(item: object) -> bool:
 
 def detect(body: bytes) -> bool:
     """A JSON array whose first element is a GCP incident (``begin``, ``external_desc``, updates)."""
-    if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ValueError, ParseError):
-        return False
+    data = sniff_json(body, opens="[")
     return isinstance(data, list) and bool(data) and _looks_like_incident(data[0])
 
 
@@ -259,19 +245,19 @@ def parse(doc: Document) -> Parsed:
         parsed.updates.extend(updates)
         for product in products:
             previous = components.get(product.native_id)
-            if previous is None or _SEVERITY_ORDER.index(product.state) < _SEVERITY_ORDER.index(previous.state):
+            if previous is None or state_rank(product.state) > state_rank(previous.state):
                 components[product.native_id] = product
     parsed.components = list(components.values())
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="gcp",
-        description="Google Cloud Service Health incidents.json (flat array of incidents)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="gcp",
+    description="Google Cloud Service Health incidents.json (flat array of incidents)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.cloud.google.com/incidents.json",),
+    detect=detect,
 )

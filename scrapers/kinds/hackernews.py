@@ -25,16 +25,15 @@ Normalization (:func:`parse`). Each hit is a :class:`Post`: ``native_id`` = ``ob
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from scrapers.jsonbody import decode_text, load_json
-from scrapers.kinds.feed import html_to_text
+from scrapers.formats.text import html_to_text
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.timeparse import from_epoch, parse_iso_utc
 
 HITS_PER_PAGE = 1000  # Algolia's maximum, and the most it returns for one query however it is paged
@@ -166,24 +165,19 @@ def parse(doc: Document) -> Parsed:
 
 def detect(body: bytes) -> bool:
     """An Algolia search page: an object with a ``hits`` list, ``nbHits`` and ``hitsPerPage``."""
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body, opens="{")
     return isinstance(data, dict) and isinstance(data.get("hits"), list) and {"nbHits", "hitsPerPage"} <= set(data)
 
 
-KIND = register(
-    Kind(
-        name="hackernews",
-        description="Hacker News stories and comments from the Algolia search API, read in time windows",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="hackernews",
+    description="Hacker News stories and comments from the Algolia search API, read in time windows",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://hn.algolia.com/api/v1/search_by_date?query=outage&tags=(story,comment)",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

@@ -4,7 +4,7 @@ A catalog url that is the page root starts at ``/api/v2/summary.json`` only: no 
 captured for incident.io pages (the notes list only summary.json and an unverified ``/api/v1/summary``); a url naming
 a ``.json`` endpoint is fetched as given.
 
-The shape is Statuspage v2's, so :func:`scrapers.kinds.statuspage.parse` does the work (same status, impact and
+The shape is Statuspage v2's, so :func:`scrapers.formats.statuspage_v2.parse_v2` does the work (same status, impact and
 component vocabularies). What differs, as seen in the real captures (OpenAI, Cohere):
 
 * ids are ULIDs (26 characters of Crockford base32) and ``page.url`` ends with a slash;
@@ -21,13 +21,12 @@ built as ``{page.url}incidents/{id}``, the route incident.io pages use for an in
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
-from scrapers.kinds import statuspage
+from scrapers.formats.statuspage_v2 import parse_v2
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import Document, Parsed, ParseError
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
@@ -40,10 +39,7 @@ def start_urls(url: str) -> list[str]:
 
 def detect(body: bytes) -> bool:
     """A Statuspage-shaped payload whose page id is a ULID and whose page has no ``time_zone``."""
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     if not isinstance(data, dict):
         return False
     page = data.get("page")
@@ -62,7 +58,7 @@ def parse(doc: Document) -> Parsed:
     if not isinstance(page, dict):
         keys = payload_shape(data)
         raise ParseError(f"{doc.url}: not an incident.io summary.json (no 'page' object; got {keys})")
-    parsed = statuspage.parse(doc)
+    parsed = parse_v2(doc)
     page_url = page.get("url")
     if isinstance(page_url, str) and page_url.startswith(("https://", "http://")):
         base = page_url if page_url.endswith("/") else f"{page_url}/"
@@ -73,13 +69,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="incidentio",
-        description="incident.io status page, Statuspage-compatible /api/v2/summary.json",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="incidentio",
+    description="incident.io status page, Statuspage-compatible /api/v2/summary.json",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.example-ai.test/api/v2/summary.json",),
+    detect=detect,
 )

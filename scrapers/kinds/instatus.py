@@ -20,13 +20,12 @@ value kept. Components with ``children`` are group headings: the children become
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Component, ComponentState, Document, Impact, Incident, Parsed, ParseError, UpdateStatus
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_optional_iso_utc
 
 INCIDENT_STATUS: dict[str, UpdateStatus] = {
@@ -66,10 +65,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     if not isinstance(data, dict) or "status" in data:  # Statuspage puts its indicator at the top level
         return False
     page = data.get("page")
@@ -164,13 +160,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="instatus",
-        description="Instatus status page summary (/api/v2/summary.json)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="instatus",
+    description="Instatus status page summary (/api/v2/summary.json)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://status.example-cloud.test/api/v2/summary.json",),
+    detect=detect,
 )

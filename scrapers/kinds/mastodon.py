@@ -26,14 +26,13 @@ A boost (``reblog``) is read as the post it boosts.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
-from scrapers.kinds.feed import html_to_text
+from scrapers.formats.text import html_to_text
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 from scrapers.urls import iso_z as _iso
 from scrapers.urls import with_query
@@ -155,12 +154,7 @@ def parse(doc: Document) -> Parsed:
 
 def detect(body: bytes) -> bool:
     """A JSON array of Mastodon statuses (each with id, uri, created_at, content and an account)."""
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"[":
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body, opens="[")
     keys = {"id", "uri", "created_at", "content", "account"}
     return (
         isinstance(data, list)
@@ -169,15 +163,15 @@ def detect(body: bytes) -> bool:
     )
 
 
-KIND = register(
-    Kind(
-        name="mastodon",
-        description="Mastodon public hashtag timeline (/api/v1/timelines/tag/<tag>), paged by max_id",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="mastodon",
+    description="Mastodon public hashtag timeline (/api/v1/timelines/tag/<tag>), paged by max_id",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://social.example.test/api/v1/timelines/tag/outage",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

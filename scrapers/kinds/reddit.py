@@ -9,7 +9,7 @@ minute (``X-Ratelimit-*`` headers).
 Catalog url: the search as a person would paste it, e.g. ``https://www.reddit.com/search.json?q=outage`` or
 ``https://www.reddit.com/r/sysadmin/search.json?q=outage&restrict_sr=1``.
 
-Requests (the login and paging are :mod:`scrapers.kinds._login`'s, shared with Bluesky).
+Requests (the login and paging are :mod:`scrapers.formats.login`'s, shared with Bluesky).
 1. ``POST https://www.reddit.com/api/v1/access_token`` with HTTP basic auth (id:secret) and
    ``grant_type=client_credentials``, ``keep_body=False`` (the answer is a token: never stored or parsed),
    ``meta = {"step": "token", "session", "search_url", "since", "until"}``.
@@ -33,15 +33,13 @@ Normalization. A Listing of ``t3`` (submissions) and ``t1`` (comments), or a JSO
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scrapers.jsonbody import decode_text, load_json
-from scrapers.kinds._login import (
+from scrapers.formats.login import (
     TokenLogin,
     credentials,
     follow_login,
@@ -49,8 +47,9 @@ from scrapers.kinds._login import (
     next_cursor,
     read_window,
 )
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import Document, Parsed, ParseError, Post
-from scrapers.registry import Kind, RequestSpec, SourceContext, register
+from scrapers.registry import Kind, RequestSpec, SourceContext
 from scrapers.urls import with_query
 
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
@@ -103,7 +102,7 @@ def search_url(pasted: str, after: str | None = None) -> str:
     return with_query(url, updates, drop=("after", "before", "count"))
 
 
-def _search_url(pasted: str, window: Mapping[str, Any], after: str | None) -> str:
+def _search_url(pasted: str, window: Mapping[str, Any], after: str | None) -> str:  # noqa: ARG001
     return search_url(pasted, after)  # the read window bounds the paging (since), not the query
 
 
@@ -205,12 +204,7 @@ def parse(doc: Document) -> Parsed:
 
 def detect(body: bytes) -> bool:
     """A Reddit Listing (or an array of them) whose children are t1/t3 things."""
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
-        return False
-    try:
-        data = json.loads(decode_text(body))
-    except (ParseError, ValueError):
-        return False
+    data = sniff_json(body)
     listings = data if isinstance(data, list) else [data]
     if not listings:
         return False
@@ -229,15 +223,15 @@ def detect(body: bytes) -> bool:
     return True
 
 
-KIND = register(
-    Kind(
-        name="reddit",
-        description="Reddit search (Listing of t3/t1) through OAuth client credentials, paged by after",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-        start_requests=start_requests,
-        follow=follow,
-    )
+KIND = Kind(
+    name="reddit",
+    description="Reddit search (Listing of t3/t1) through OAuth client credentials, paged by after",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://www.reddit.com/r/sysadmin/search.json?q=outage&restrict_sr=1",),
+    detect=detect,
+    start_requests=start_requests,
+    follow=follow,
 )

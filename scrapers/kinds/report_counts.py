@@ -13,7 +13,7 @@ from typing import Any
 
 from scrapers.jsonbody import decode_text
 from scrapers.records import ComplaintCount, Document, Parsed, ParseError
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc
 
 REQUIRED = ("service", "bucket_start", "reports")
@@ -79,13 +79,13 @@ def detect(body: bytes) -> bool:
     return set(REQUIRED) <= header
 
 
-KIND = register(
-    Kind(
-        name="report_counts",
-        description="complaint counts per time bucket as CSV (service,bucket_start,reports[,baseline])",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=False,
-        detect=detect,
-    )
+KIND = Kind(
+    name="report_counts",
+    description="complaint counts per time bucket as CSV (service,bucket_start,reports[,baseline])",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=False,
+    category="complaints",
+    example_urls=("https://exports.example.test/counts.csv",),
+    detect=detect,
 )

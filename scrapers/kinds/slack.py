@@ -30,12 +30,11 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapers.jsonbody import decode_text, load_json
+from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -47,8 +46,9 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+from scrapers.vocabulary import state_rank
 
 IMPACT: dict[str, Impact] = {"outage": "major", "incident": "minor", "notice": "none"}
 STATUS: dict[str, UpdateStatus] = {
@@ -63,14 +63,6 @@ COMPONENT_STATE: dict[str, ComponentState] = {
     "notice": "operational",
 }
 ENDED = frozenset({"resolved", "completed"})
-_SEVERITY_ORDER: tuple[ComponentState, ...] = (
-    "major_outage",
-    "partial_outage",
-    "degraded",
-    "maintenance",
-    "unknown",
-    "operational",
-)
 INCIDENT_KEYS = frozenset({"id", "title", "type", "status", "services", "notes", "date_created"})
 
 
@@ -83,10 +75,7 @@ def start_urls(url: str) -> list[str]:
 
 def detect(body: bytes) -> bool:
     """``current`` (an object with ``status`` and ``active_incidents``) or ``history`` (an array of incidents)."""
-    try:
-        data = json.loads(decode_text(body))
-    except (ValueError, ParseError):
-        return False
+    data = sniff_json(body)
     if isinstance(data, dict):
         return data.get("status") in ("ok", "active") and isinstance(data.get("active_incidents"), list)
     return isinstance(data, list) and bool(data) and isinstance(data[0], dict) and set(data[0]) >= INCIDENT_KEYS
@@ -207,19 +196,22 @@ def parse(doc: Document) -> Parsed:
         parsed.updates.extend(updates)
         for component in incident_components:
             previous = components.get(component.native_id)
-            if previous is None or _SEVERITY_ORDER.index(component.state) < _SEVERITY_ORDER.index(previous.state):
+            if previous is None or state_rank(component.state) > state_rank(previous.state):
                 components[component.native_id] = component
     parsed.components = list(components.values())
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="slack",
-        description="Slack status API v2.0.0 (current and history)",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="slack",
+    description="Slack status API v2.0.0 (current and history)",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=(
+        "https://status.slack.com/api/v2.0.0/current",
+        "https://status.slack.com/api/v2.0.0/history",
+    ),
+    detect=detect,
 )

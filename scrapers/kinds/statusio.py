@@ -30,14 +30,13 @@ Normalization:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapers.jsonbody import decode_text, load_json, payload_shape
+from scrapers.jsonbody import load_json, payload_shape, sniff_json
 from scrapers.records import (
     Component,
     ComponentState,
@@ -49,7 +48,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.registry import Kind, register
+from scrapers.registry import Kind
 from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
 
 API_HOSTS = ("api.status.io", "status-api.hostedstatus.com")
@@ -89,10 +88,7 @@ def start_urls(url: str) -> list[str]:
 
 
 def detect(body: bytes) -> bool:
-    try:
-        data = json.loads(decode_text(body))
-    except ValueError:
-        return False
+    data = sniff_json(body)
     result = data.get("result") if isinstance(data, dict) else None
     return (
         isinstance(result, dict)
@@ -163,11 +159,11 @@ def _affected(raw: dict[str, Any], key: str, where: str) -> list[tuple[str, str]
     entries = raw.get(key) or []
     if not isinstance(entries, list):
         raise ParseError(f"{where}: '{key}' is not a list")
-    out = []
-    for entry in entries:
-        if isinstance(entry, dict) and ("_id" in entry or "id" in entry):
-            out.append((str(entry.get("_id", entry.get("id"))), str(entry.get("name") or "")))
-    return out
+    return [
+        (str(entry.get("_id", entry.get("id"))), str(entry.get("name") or ""))
+        for entry in entries
+        if isinstance(entry, dict) and ("_id" in entry or "id" in entry)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,13 +326,13 @@ def parse(doc: Document) -> Parsed:
     return parsed
 
 
-KIND = register(
-    Kind(
-        name="statusio",
-        description="status.io public status API (api.status.io/1.0/status/{page_id})",
-        start_urls=start_urls,
-        parse=parse,
-        needs_service=True,
-        detect=detect,
-    )
+KIND = Kind(
+    name="statusio",
+    description="status.io public status API (api.status.io/1.0/status/{page_id})",
+    start_urls=start_urls,
+    parse=parse,
+    needs_service=True,
+    category="status",
+    example_urls=("https://api.status.io/1.0/status/65e0a1b2c3d4e5f601234500",),
+    detect=detect,
 )

@@ -117,8 +117,9 @@ DEFAULT_BUCKET_MINUTES = 15
 SCOPE_TABLE = "complaint_refresh_scope"
 
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
-# statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query.
-RULE_MACROS: tuple[str, ...] = ("complaint_pattern",)
+# statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query; impact_rank
+# is the one order of impacts (scrapers/vocabulary.py's IMPACT_SEVERITY).
+RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "impact_rank")
 
 # Table macros, created after the views they read (each file is one CREATE OR REPLACE MACRO statement).
 MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)

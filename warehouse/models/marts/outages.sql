@@ -18,12 +18,6 @@ rule as (
     select * from stg_spike_rule
 ),
 
-impact_rank as (
-    select * from (values
-        ('critical', 5), ('major', 4), ('minor', 3), ('none', 2), ('maintenance', 1), ('unknown', 0)
-    ) as t(impact, impact_rank)
-),
-
 candidates as (
     select
         spikes.service_id,
@@ -34,7 +28,7 @@ candidates as (
         row_number() over (
             partition by spikes.service_id, spikes.started_at
             order by
-                coalesce(impact_rank.impact_rank, 0) desc,
+                impact_rank(incidents.impact) desc,
                 abs(epoch(incidents.first_posted_at - spikes.started_at)),
                 incidents.incident_id
         ) as preference
@@ -43,7 +37,6 @@ candidates as (
         on incidents.service_id = spikes.service_id
         and incidents.started_at <= spikes.ended_at
         and coalesce(incidents.resolved_at, 'infinity'::timestamptz) >= spikes.started_at
-    left join impact_rank on impact_rank.impact = incidents.impact
 ),
 
 best as (

@@ -6,21 +6,14 @@ versions as (
     select * from raw_incident_versions
 ),
 
-impact_rank as (
-    select * from (values
-        ('critical', 5), ('major', 4), ('minor', 3), ('none', 2), ('maintenance', 1), ('unknown', 0)
-    ) as t(impact, impact_rank)
-),
-
 ranked as (
     select
         versions.*,
-        coalesce(impact_rank.impact_rank, -1) as impact_rank,
+        impact_rank(impact) as impact_rank,
         row_number() over (
             partition by incident_id order by last_seen_at desc, first_seen_at desc, version_hash
         ) as recency
     from versions
-    left join impact_rank using (impact)
 ),
 
 latest as (
