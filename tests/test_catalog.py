@@ -292,7 +292,6 @@ def test_every_error_is_reported_at_once_in_file_order() -> None:
     by_line = dict(zip(lines, errors, strict=True))
     assert "did you mean 'aws'" not in by_line[line_of(text, "- id: slack")]  # an alias: says to use the id
     assert "'AWS' is a name of 'aws': use the id" in by_line[line_of(text, "- id: slack")]
-    assert "unknown source key 'regoin'; did you mean 'region'" not in by_line[line_of(text, "id: aws-shd")]
     assert "unknown source key 'regoin'" in by_line[line_of(text, "id: aws-shd")]
     assert "unknown kind 'statuspag'; did you mean 'statuspage'" in by_line[line_of(text, "id: trello-status")]
     assert "names service 'slakc', which is not in the catalog; did you mean 'slack'?" in by_line[
