@@ -38,7 +38,7 @@ class CatalogError(ValueError):
 
 def did_you_mean(value: str, known: list[str] | tuple[str, ...] | set[str] | dict[str, object]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``known`` (difflib), or nothing when none is close."""
-    close = difflib.get_close_matches(value, list(known), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(value, list(dict.fromkeys(known)), n=3, cutoff=0.6)
     if not close:
         return ""
     return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
@@ -200,7 +200,8 @@ def _read_file(text: str, path: str, errors: _Errors, reading: tuple[str, ...]) 
         errors.append(f"{path}: expected a mapping with 'services' and 'sources'")
         return _File(files=[path])
     for key in sorted(set(data) - {*TOP_KEYS, "__line__"}):
-        errors.append(f"{path}: unknown top-level key {key!r}{did_you_mean(key, TOP_KEYS)} (known: {', '.join(TOP_KEYS)})")
+        known = ", ".join(TOP_KEYS)
+        errors.append(f"{path}: unknown top-level key {key!r}{did_you_mean(key, TOP_KEYS)} (known: {known})")
 
     merged = _File()
     for included in _str_list(data.get("include"), f"{path}:{data.get('__line__', 1)}", "include", errors):

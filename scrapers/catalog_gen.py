@@ -71,7 +71,9 @@ def generate(snapshot: dict[str, Any], curation: dict[str, Any], core_path: Path
     core = yaml.safe_load(core_path.read_text(encoding="utf-8"))  # its own entries only, not what it includes
     core_hosts = {_host(s["url"]) for s in core["sources"]}
     taken = {
-        str(name).casefold() for s in core["services"] for name in (s["id"], s.get("name", s["id"]), *s.get("aliases", []))
+        str(name).casefold()
+        for service in core["services"]
+        for name in (service["id"], service.get("name", service["id"]), *service.get("aliases", []))
     }
     tags = _tags_by_slug(curation, slugs)
     out = Generated()

@@ -294,9 +294,10 @@ def test_every_error_is_reported_at_once_in_file_order() -> None:
     assert "'AWS' is a name of 'aws': use the id" in by_line[line_of(text, "- id: slack")]
     assert "unknown source key 'regoin'" in by_line[line_of(text, "id: aws-shd")]
     assert "unknown kind 'statuspag'; did you mean 'statuspage'" in by_line[line_of(text, "id: trello-status")]
-    assert "names service 'slakc', which is not in the catalog; did you mean 'slack'?" in by_line[
-        line_of(text, "id: slack-counts")
-    ]
+    assert (
+        "names service 'slakc', which is not in the catalog; did you mean 'slack'?"
+        in by_line[line_of(text, "id: slack-counts")]
+    )
 
 
 def test_unknown_key_suggests_the_known_one() -> None:
