@@ -249,10 +249,10 @@ def ingest(
     """Fetch every source of the catalog, keep the bodies, parse, and load them into the DuckDB file ``db``.
 
     ``sources`` is a catalog YAML (default: the built-in live catalog); ``as_of`` stamps fetches with a simulated
-    time (replays); ``only`` restricts the run to some source ids, ``kinds`` to some source kinds (the complaint
-    deployment polls ``[report_counts]`` more often than the status pages), ``tags`` to the services with one of those
-    tags (``[cloud]``). Complaint sources read posts from
-    ``since`` (ISO 8601), else from their last successful read, else from 24 hours back.
+    time (replays); ``only`` restricts the run to some source ids (or services, by id, name or alias), ``kinds`` to
+    some source kinds (the complaint deployment polls ``[report_counts]`` more often than the status pages), ``tags``
+    to the services with one of those tags (``[cloud]``). Complaint sources read posts from ``since`` (ISO 8601), else
+    from their last successful read, else from 24 hours back.
     """
     started = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
