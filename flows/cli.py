@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from flows.catalogs import catalog_for
+from flows.cli_catalog import catalog as catalog_group
 from scrapers import registry
-from scrapers.catalog import CatalogError
 from warehouse.readouts.formats import FORMATS
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
@@ -86,7 +85,13 @@ def main() -> None:
     show_default=True,
     help="Per-request download timeout in seconds.",
 )
-@click.option("--only", multiple=True, help="Fetch only these source ids (repeatable).")
+@click.option(
+    "--only",
+    multiple=True,
+    help="Fetch only these source ids, or every source of these services (ids or aliases); repeatable or a,b,c.",
+)
+@click.option("--tag", "tags", multiple=True, help="Fetch only the services with this tag (cloud, ai...; or a,b).")
+@click.option("--kind", "kinds", multiple=True, help="Fetch only the sources of this kind (repeatable or a,b).")
 @click.option("--as-of", type=IsoTime(), default=None, help="Stamp fetches with this time (replays).")
 @click.option(
     "--since",
@@ -99,6 +104,8 @@ def ingest(
     db: str,
     timeout_seconds: float,
     only: tuple[str, ...],
+    tags: tuple[str, ...],
+    kinds: tuple[str, ...],
     as_of: datetime | None,
     since: datetime | None,
 ) -> None:
@@ -111,15 +118,13 @@ def ingest(
     Example:
         outages ingest --sources sources.yaml --db outages.duckdb
         outages ingest --only mastodon-social --since 2021-12-07T15:00Z
+        outages ingest --only gh,aws,stripe-status --db outages.duckdb
+        outages ingest --tag cloud --db outages.duckdb
     """
-    try:
-        catalog = catalog_for(sources)
-    except CatalogError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    unknown = sorted(set(only) - {s.id for s in catalog.sources})
-    if unknown:
-        click.echo(f"configuration error: --only names unknown source(s): {', '.join(unknown)}", err=True)
+    from flows.cli_catalog import load_or_exit, sources_or_exit
+
+    if not sources_or_exit(load_or_exit(sources), only, kinds, tags):
+        click.echo("configuration error: --only, --kind and --tag together choose no source", err=True)
         sys.exit(EXIT_USAGE)
     from flows.ingest import ingest as ingest_flow
 
@@ -129,6 +134,8 @@ def ingest(
         timeout_seconds=timeout_seconds,
         as_of=as_of.isoformat() if as_of else None,
         only=list(only) or None,
+        kinds=list(kinds) or None,
+        tags=list(tags) or None,
         since=since.isoformat() if since else None,
     )
     ok = result.sources_total - result.sources_failed
@@ -185,11 +192,13 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
     Example:
         outages timeline --db outages.duckdb --service aws --since 2021-12-07T12:00Z --tz America/New_York
     """
+    from flows.cli_catalog import warehouse_services_or_exit
     from warehouse.db import connect
     from warehouse.timeline import Window, outage_rows, render_text, timeline_rows
 
     con = connect(db, read_only=True)
     try:
+        services = warehouse_services_or_exit(con, services, db)
         window = Window(since, until, services)
         click.echo(render_text(timeline_rows(con, window), outage_rows(con, window), tz), nl=False)
     finally:
@@ -242,8 +251,11 @@ def export(
 
     if (outage_id is None) == (window is None):
         raise click.UsageError("give either --outage ID or --window START END (one of them)")
+    from flows.cli_catalog import warehouse_services_or_exit
+
     con = connect(db, read_only=True)
     try:
+        services = warehouse_services_or_exit(con, services, db)
         selection: str | Selection = outage_id or ""
         if window is not None:
             selection = Selection.window(window[0], window[1], services)
@@ -291,7 +303,9 @@ def parse(file: str, kind: str | None, url: str | None) -> None:
         kind = found[0]
         click.echo(f"detected kind: {kind}", err=True)
     elif kind not in registry.names():
-        click.echo(f"unknown kind {kind!r}; known kinds: {', '.join(registry.names())}", err=True)
+        from flows.catalogs import known_values
+
+        click.echo(known_values("kind", kind, list(registry.names())), err=True)
         sys.exit(EXIT_USAGE)
     doc = Document("file", url or Path(file).resolve().as_uri(), body, None, datetime.now(UTC))
     try:
@@ -353,6 +367,8 @@ def serve(port: int, prefect_file: Path | None, home: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
 
+
+main.add_command(catalog_group, "catalog")  # outages catalog search | show | check (flows/cli_catalog.py)
 
 if __name__ == "__main__":
     main()

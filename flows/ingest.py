@@ -18,10 +18,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_ingest_artifacts
-from flows.catalogs import catalog_for
+from flows.catalogs import catalog_for, choose_sources
 from flows.locking import writer_lock
 from flows.paths import PROJECT_ROOT
-from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
 from warehouse.crashpoints import crash_point
@@ -55,14 +54,12 @@ class IngestResult:
         return asdict(self)
 
 
-def select_sources(catalog: Catalog, only: list[str] | None = None, kinds: list[str] | None = None) -> list[Source]:
-    """The catalog's sources a run reads: ``only`` keeps some source ids, ``kinds`` some kinds (an unknown kind name
-    is an error)."""
-    for kind in kinds or []:
-        registry.get(kind)  # raises, naming the known kinds
-    return [
-        source for source in catalog.sources if (not only or source.id in only) and (not kinds or source.kind in kinds)
-    ]
+def select_sources(
+    catalog: Catalog, only: list[str] | None = None, kinds: list[str] | None = None, tags: list[str] | None = None
+) -> list[Source]:
+    """The catalog's sources a run reads: ``only`` keeps some source or service ids (or names), ``kinds`` some kinds,
+    ``tags`` the sources of services with one of those tags (an unknown value is an error naming the known ones)."""
+    return choose_sources(catalog, only, kinds, tags)
 
 
 def plan_requests(
@@ -70,6 +67,7 @@ def plan_requests(
     only: list[str] | None = None,
     kinds: list[str] | None = None,
     *,
+    tags: list[str] | None = None,
     until: datetime | None = None,
     since: datetime | None = None,
     previous: PreviousReads | None = None,
@@ -83,7 +81,7 @@ def plan_requests(
     previous = previous or PreviousReads()
     end = until or datetime.now(UTC)
     plan = []
-    for source in select_sources(catalog, only, kinds):
+    for source in select_sources(catalog, only, kinds, tags):
         start = since or previous.last_reads.get(source.id) or end - DEFAULT_LOOKBACK
         plan.append(
             {
@@ -171,13 +169,15 @@ def ingest(
     only: list[str] | None = None,
     kinds: list[str] | None = None,
     since: str | None = None,
+    tags: list[str] | None = None,
 ) -> IngestResult:
     """Fetch every source of the catalog, keep the bodies, parse, and load them into the DuckDB file ``db``.
 
     ``sources`` is a catalog YAML (default: the built-in live catalog); ``as_of`` stamps fetches with a simulated
-    time (replays); ``only`` restricts the run to some source ids, ``kinds`` to some source kinds (the complaint
-    deployment polls ``[report_counts]`` more often than the status pages). Complaint sources read posts from
-    ``since`` (ISO 8601), else from their last successful read, else from 24 hours back.
+    time (replays); ``only`` restricts the run to some source ids (or services, by id, name or alias), ``kinds`` to
+    some source kinds (the complaint deployment polls ``[report_counts]`` more often than the status pages), ``tags``
+    to the services with one of those tags (``[cloud]``). Complaint sources read posts from ``since`` (ISO 8601), else
+    from their last successful read, else from 24 hours back.
     """
     started = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -185,11 +185,12 @@ def ingest(
     run_dir = files.run(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     catalog = catalog_for(sources)  # parsed once per run (and reused from the CLI's check): the tasks share it
-    previous = previous_reads(db, [source.id for source in select_sources(catalog, only, kinds)])
+    previous = previous_reads(db, [source.id for source in select_sources(catalog, only, kinds, tags)])
     plan = plan_requests(
         catalog,
         only,
         kinds,
+        tags=tags,
         until=started,
         since=datetime.fromisoformat(since) if since else None,
         previous=previous,

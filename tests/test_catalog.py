@@ -265,7 +265,7 @@ def test_other_entry_errors_name_the_line(edit: tuple[str, str], needle: str, fr
     ("text", "fragment"),
     [
         ("- just\n- a list\n", "expected a mapping with 'services' and 'sources'"),
-        ("services: []\nsorces: []\n", "unknown top-level key(s) sorces"),
+        ("services: []\nsorces: []\n", "unknown top-level key 'sorces'; did you mean 'sources'"),
         ("services:\n  - id: a\n   name: [\n", "not valid YAML"),
     ],
 )
@@ -275,9 +275,34 @@ def test_whole_file_errors(text: str, fragment: str) -> None:
     assert fragment in message
 
 
-def test_first_error_wins_in_file_order() -> None:
-    text = VALID.replace("kind: statuspage", "kind: nagios").replace("service: slack", "service: discord")
-    assert f"{PATH}:{line_of(text, 'id: trello-status')}:" in catalog_error(text)
+def test_every_error_is_reported_at_once_in_file_order() -> None:
+    text = (
+        VALID.replace("kind: statuspage", "kind: statuspag")
+        .replace("service: slack", "service: slakc")
+        .replace("depends_on: [aws]\n  - id: trello", "depends_on: [AWS]\n  - id: trello")
+        .replace("    service: aws\n", "    service: aws\n    regoin: us-east-1\n")
+    )
+    with pytest.raises(CatalogError) as info:
+        parse_catalog(text, PATH)
+    errors = info.value.errors
+    assert len(errors) == 4, errors
+    assert str(info.value).splitlines() == errors
+    lines = [int(e.split(":")[1]) for e in errors]
+    assert lines == sorted(lines)
+    by_line = dict(zip(lines, errors, strict=True))
+    assert "did you mean 'aws'" not in by_line[line_of(text, "- id: slack")]  # an alias: says to use the id
+    assert "'AWS' is a name of 'aws': use the id" in by_line[line_of(text, "- id: slack")]
+    assert "unknown source key 'regoin'" in by_line[line_of(text, "id: aws-shd")]
+    assert "unknown kind 'statuspag'; did you mean 'statuspage'" in by_line[line_of(text, "id: trello-status")]
+    assert (
+        "names service 'slakc', which is not in the catalog; did you mean 'slack'?"
+        in by_line[line_of(text, "id: slack-counts")]
+    )
+
+
+def test_unknown_key_suggests_the_known_one() -> None:
+    text = VALID.replace("    service: aws\n", "    service: aws\n    servce: aws\n")
+    assert "unknown source key 'servce'; did you mean 'service'?" in catalog_error(text)
 
 
 # ------------------------------------------------------------------------------------------------- edge cases

@@ -160,3 +160,12 @@ def read_run(db: str | Path, run_id: str) -> RunReadout:
 def loaded_run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The run ids the warehouse records as loaded."""
     return [row[0] for row in con.execute(sql("loaded_runs")).fetchall()]
+
+
+def known_services(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[str]]]:
+    """Every service of the warehouse with the names it goes by (id, name, aliases); empty before the first load."""
+    try:
+        rows = con.execute(sql("known_services")).fetchall()
+    except duckdb.CatalogException:
+        return []  # a warehouse without the services view yet: nothing to check against
+    return [(row[0], list(row[1] or ())) for row in rows]
