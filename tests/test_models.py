@@ -61,10 +61,26 @@ def test_a_single_bucket_blip_is_not_a_spike(con: duckdb.DuckDBPyConnection) -> 
     assert spikes(con) == []
 
 
-def test_no_baseline_without_three_days_of_history(con: duckdb.DuckDBPyConnection) -> None:
+def test_without_three_days_of_history_the_baseline_is_trailing(con: duckdb.DuckDBPyConnection) -> None:
     fill(con, level=7, days=3, bumps={40: 500, 41: 500})
-    assert con.execute("select count(baseline) from complaint_counts").fetchone() == (0,)
-    assert spikes(con) == []
+    qualities = dict(con.execute("select baseline_quality, count(*) from complaint_counts group by all").fetchall())
+    minimum = con.execute("select trailing_min_buckets from stg_spike_rule").fetchone()
+    assert minimum is not None
+    # the first buckets have too little behind them for any baseline; then the median of the last hours
+    assert qualities == {"insufficient": minimum[0], "trailing": 3 * 96 - minimum[0]}
+    first = START + timedelta(minutes=15 * 40)
+    assert spikes(con) == [(first, first + timedelta(minutes=30), 507)]
+    assert con.execute("select count(*) from complaint_counts where over_line").fetchone() == (2,)
+
+
+def test_a_dip_of_one_bucket_does_not_split_an_outage(con: duckdb.DuckDBPyConnection) -> None:
+    step = 8 * 96 + 40
+    bumps = {step + i: 300 for i in range(8) if i != 3}  # a quiet bucket in the middle of two hours of complaints
+    fill(con, level=7, bumps=bumps)
+    first = START + timedelta(minutes=15 * step)
+    row = con.execute("select started_at, ended_at, buckets, dips, dip_buckets from complaint_spikes").fetchall()
+    assert row == [(first, first + timedelta(hours=2), 7, 1, 1)]
+    assert con.execute("select count(*) from outages").fetchone() == (1,)
 
 
 def test_a_minor_open_incident_does_not_acknowledge_a_major_outage(con: duckdb.DuckDBPyConnection) -> None:

@@ -54,6 +54,7 @@ MATERIALIZED: dict[str, tuple[str, ...]] = {
         "staging/stg_complaints",
         "staging/stg_complaint_rule",
         "macros/complaint_pattern",
+        "macros/read_window",
     ),
 }
 
@@ -61,7 +62,7 @@ DEFAULT_BUCKET_MINUTES = 15
 
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query.
-RULE_MACROS: tuple[str, ...] = ("complaint_pattern",)
+RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "read_window")
 
 # Table macros, created after the views they read (each file is one CREATE OR REPLACE MACRO statement).
 MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)
@@ -152,7 +153,11 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
         assert changes is not None
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE complaint_refresh_scope AS\n{model_sql('refresh/complaint_refresh_scope')}",
-            {"counts": str(changes / "counts.jsonl"), "posts": str(changes / "posts.jsonl")},
+            {
+                "counts": str(changes / "counts.jsonl"),
+                "posts": str(changes / "posts.jsonl"),
+                "fetches": str(changes / "fetches.jsonl"),
+            },
         )
         con.execute(
             f"""
