@@ -360,5 +360,7 @@ def serve(port: int, prefect_file: Path | None, home: Path) -> None:
     sys.exit(code)
 
 
+from flows import cli_import  # noqa: E402, F401  (registers outages import-counts)
+
 if __name__ == "__main__":
     main()

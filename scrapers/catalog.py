@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import yaml
 
@@ -114,6 +115,31 @@ def _str_list(value: Any, where: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _source_url(url: str, reads_files: bool, catalog_path: str, where: str, source_id: str) -> str:
+    """The URL a source is fetched from: an http(s) URL; or, for a kind that reads files, a local path (relative to
+    the catalog file's folder) or a ``file://`` URL, returned as an absolute ``file://`` URL. Every other scheme is
+    refused. Whether the file exists is the fetch's business: a missing export fails its source, not the catalog."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return url
+    file_kinds = ", ".join(name for name in registry.names() if registry.get(name).reads_files)
+    if not reads_files:
+        hint = f" (a local file is read only by kinds {file_kinds})" if parts.scheme in ("", "file") else ""
+        raise CatalogError(f"{where}: source {source_id!r} url {url!r} is not an http(s) URL{hint}")
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise CatalogError(f"{where}: source {source_id!r} url {url!r} is not a file:///absolute/path URL")
+        return Path(url2pathname(parts.path)).as_uri()
+    if parts.scheme or url.startswith("//"):
+        raise CatalogError(
+            f"{where}: source {source_id!r} url {url!r} is not an http(s) URL, a file:// URL or a local path"
+        )
+    local = Path(url).expanduser()
+    if not local.is_absolute():
+        local = Path(catalog_path).parent / local
+    return local.resolve().as_uri()
+
+
 def _require_str(entry: dict[str, Any], key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -198,10 +224,7 @@ def parse_catalog(text: str, path: str = "<catalog>") -> Catalog:
             raise CatalogError(
                 f"{where}: source {source_id!r} has unknown kind {kind!r}; known: {', '.join(known_kinds)}"
             )
-        url = _require_str(raw, "url", where)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise CatalogError(f"{where}: source {source_id!r} url {url!r} is not an http(s) URL")
+        url = _source_url(_require_str(raw, "url", where), registry.get(kind).reads_files, path, where, source_id)
         service_ref = raw.get("service")
         if service_ref is not None and not isinstance(service_ref, str):
             raise CatalogError(f"{where}: source {source_id!r} 'service' must be one service id, got {service_ref!r}")

@@ -60,6 +60,9 @@ class Kind:
     # it back, scrapers/kinds/_login.py also keeps a copy in memory).
     start_requests: Callable[[SourceContext], list[RequestSpec]] | None = None
     follow: Callable[[Document], list[RequestSpec]] | None = None
+    # Whether a catalog entry may name a local file (a path, relative to the catalog's folder, or a file:// URL):
+    # an export read once. Only the entry's own URL is read from disk; a follow-up URL is always http(s).
+    reads_files: bool = False
 
 
 _KINDS: dict[str, Kind] = {}

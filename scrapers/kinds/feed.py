@@ -303,5 +303,6 @@ KIND = register(
         parse=parse,
         needs_service=True,
         detect=detect,
+        reads_files=True,
     )
 )

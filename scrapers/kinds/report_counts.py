@@ -87,5 +87,6 @@ KIND = register(
         parse=parse,
         needs_service=False,
         detect=detect,
+        reads_files=True,
     )
 )

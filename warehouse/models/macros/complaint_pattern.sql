@@ -13,7 +13,7 @@ CREATE OR REPLACE MACRO complaint_pattern() AS '(' || concat_ws('|',
     'is down|are down|was down|(is|are) broken|went down|down again|(still|completely|totally) down|down right now|'
         || 'not working|isn''t working|stopped working|not loading|won''t load|isn''t loading|doesn''t load|'
         || '(can''t|cannot|can not|unable to) (log ?in|login|connect|access|sign in|load|reach|open)|'
-        || 'outage|unavailable|not responding|keeps crashing|timing out|service disruption|'
+        || 'outage|unavailable|not responding|keeps crashing|tim(es|ed|ing) out|service disruption|'
         -- ... what is asked ...
         || '\bis ([a-z0-9.+&''-]+ ){1,3}(down|broken|offline)\b|\bdown\?|'
         || 'down for (everyone|anyone|anybody|everybody|me|you|all|others)|is it (just )?me\b|'
