@@ -44,7 +44,7 @@ def import_catalog(catalog: Catalog, file: Path, service_id: str, source_id: str
     "--service",
     "service_id",
     required=True,
-    help="The catalog service the counts are about (rows whose `service` the catalog does not know are counted for it).",
+    help="The catalog service the counts are about (rows naming a service the catalog lacks count for it).",
 )
 @click.option(
     "--sources",

@@ -21,8 +21,9 @@ that passed the parser on). The subclass reads the settled parser instead.
 :class:`HttpOnlyMiddleware` refuses any request whose URL is not http or https (a kind's follow-up URL read from a
 payload could name ``file://`` or ``ftp://``, which Scrapy would otherwise happily open). The one exception is the
 ``file://`` URL of a catalog entry whose kind reads files (``Kind.reads_files``: an export on disk): the spider marks
-that first request ``meta["catalog_file"]``; every other scheme, and every follow-up, stays refused. Redirects to another scheme
-are not followed by Scrapy's ``RedirectMiddleware``; the spider records them as errors naming the target.
+that first request ``meta["catalog_file"]``; every other scheme, and every follow-up, stays refused. Redirects to
+another scheme are not followed by Scrapy's ``RedirectMiddleware``; the spider records them as errors naming the
+target.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ spikes as (
         arg_max(baseline, reports) as baseline_at_peak,
         count(*) as buckets,
         count(*) filter (where not starts_spike and dip > 0) as dips,
-        coalesce(sum(dip) filter (where not starts_spike and dip > 0), 0) as dip_buckets,
+        cast(coalesce(sum(dip) filter (where not starts_spike and dip > 0), 0) as bigint) as dip_buckets,
         max(uncovered_so_far) - min(uncovered_so_far) as uncovered_buckets,
         array_to_string(list_sort(list_distinct(flatten(list(string_split(source_ids, ','))))), ',') as source_ids,
         any_value(rule_name) as spike_rule
