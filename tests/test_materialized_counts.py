@@ -278,3 +278,45 @@ def test_a_load_reports_where_its_time_went(tmp_path: Path) -> None:
     assert list(timings) == ["open", "raw", "models", "commit"]
     assert all(seconds >= 0 for seconds in timings.values())
     assert sum(timings.values()) <= elapsed
+
+
+def test_a_failed_read_of_a_post_source_leaves_its_window_unknown(tmp_path: Path) -> None:
+    """Posts cover what their source read: a run whose read failed covers nothing, so its window is NULL, not 0."""
+    db = tmp_path / "w.duckdb"
+    day = 96
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run1",
+            "run1",
+            [],
+            post_rows("mastodon", 0, 10 * day - 1, 7),
+            [read_row("run1", "mastodon", 0, 10 * day - 1)],
+        ),
+    )
+    failed = read_row("run2", "mastodon", 10 * day, 11 * day - 1)
+    failed.update(http_status=500, sha256=None, error="HTTP 500")
+    load_landing(db, write_landing(tmp_path / "run2", "run2", [], [], [failed]))
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run3",
+            "run3",
+            [],
+            post_rows("mastodon", 11 * day, 12 * day - 1, 7),
+            [read_row("run3", "mastodon", 11 * day, 12 * day - 1)],
+        ),
+    )
+    rows = [r for r in series(db) if r[:2] == ("aws", "mastodon")]
+    hole = [r for r in rows if START + BUCKET * 10 * day <= r[2] < START + BUCKET * 11 * day]
+    assert len(hole) == day and all(r[3] is None and r[-1] is False for r in hole)
+    assert all(r[3] is not None and r[-1] is True for r in rows if r not in hole)
+    assert series(db) == rebuilt_in_full(db)
+
+    # the window read again later (a backfill with --since): the same buckets are now known, 0 where nobody posted
+    load_landing(
+        db, write_landing(tmp_path / "run4", "run4", [], [], [read_row("run4", "mastodon", 10 * day, 11 * day - 1)])
+    )
+    refreshed = series(db)
+    assert all(r[3] is not None for r in refreshed if r[:2] == ("aws", "mastodon"))
+    assert refreshed == rebuilt_in_full(db)

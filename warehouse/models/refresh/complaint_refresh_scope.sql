@@ -1,6 +1,6 @@
 -- Which complaint-count series a load changed, and from which bucket: the series of the count rows it brought (from
 -- their earliest bucket), every service's series of the sources it brought posts from (a post may name any service;
--- from its earliest post), the series of a post source whose reads it brought (a read window covers buckets: from
+-- from trailing_hours before its earliest post, where a new series starts), the series of a post source whose reads it brought (a read window covers buckets: from
 -- the window's start), and each touched service's total ('*'). A series that grows after a quiet spell is refreshed
 -- from the bucket after its last one, and a count series from the bucket after its row before the new ones, so the
 -- buckets between are covered (or not) anew.
@@ -69,9 +69,11 @@ touched as (
     from new_reads
     join known using (source_id)
     union all
-    select services.service_id, new_posts.source_id, new_posts.since
+    -- a post series starts trailing_hours before its first counted post (stg_complaint_counts)
+    select services.service_id, new_posts.source_id, new_posts.since - to_hours(rule.trailing_hours)
     from new_posts
     cross join services
+    cross join rule
 ),
 
 per_source as (

@@ -33,6 +33,46 @@ rule as (
     select * from stg_spike_rule
 ),
 
+read_windows as (
+    -- the window each read of a post source asked for (since/until, or a window of epoch seconds), kept when
+    -- every read of that source in the run succeeded and parsed
+    select source_id, read_from, read_until
+    from (
+        select
+            fetches.run_id,
+            fetches.source_id,
+            read_window(fetches.meta).read_from as read_from,
+            read_window(fetches.meta).read_until as read_until,
+            bool_and(fetches.error is null and fetches.http_status in (200, 304)) over (
+                partition by fetches.run_id, fetches.source_id
+            ) as run_read
+        from fetches
+        anti join ingest_errors using (run_id, source_id)
+    ) as reads
+    where run_read and read_until > read_from
+),
+
+post_coverage as (
+    -- the read windows of each post source merged where they touch or overlap
+    select source_id, min(read_from) as covered_from, max(read_until) as covered_until
+    from (
+        select *, sum(starts_island) over (partition by source_id order by read_from, read_until) as island
+        from (
+            select
+                *,
+                coalesce(
+                    read_from > max(read_until) over (
+                        partition by source_id order by read_from, read_until
+                        rows between unbounded preceding and 1 preceding
+                    ),
+                    true
+                )::integer as starts_island
+            from read_windows
+        )
+    )
+    group by source_id, island
+),
+
 readings as (
     select
         source_id,
@@ -50,14 +90,40 @@ readings as (
 ),
 
 source_ranges as (
+    -- a post source's series of a service starts trailing_hours before its first counted post (not before the
+    -- source's first read): the buckets it read and found no complaint in are zeros, and a baseline to judge by
     select
-        service_id,
-        source_id,
-        min(bucket_start) as first_bucket,
-        max(bucket_start) as last_bucket,
-        bool_or(from_posts) as from_posts
-    from readings
-    group by service_id, source_id
+        read.service_id,
+        read.source_id,
+        case
+            when not read.from_posts or started.first_full_bucket is null then read.first_bucket
+            else least(
+                read.first_bucket,
+                greatest(read.first_bucket - to_hours(rule.trailing_hours), started.first_full_bucket)
+            )
+        end as first_bucket,
+        read.last_bucket,
+        read.from_posts
+    from (
+        select
+            service_id,
+            source_id,
+            min(bucket_start) as first_bucket,
+            max(bucket_start) as last_bucket,
+            bool_or(from_posts) as from_posts
+        from readings
+        group by service_id, source_id
+    ) as read
+    cross join rule
+    left join (
+        select
+            post_coverage.source_id,
+            min(time_bucket(rule.bucket_width, post_coverage.covered_from + rule.bucket_width - interval 1 microsecond))
+                as first_full_bucket
+        from post_coverage
+        cross join rule
+        group by post_coverage.source_id
+    ) as started on started.source_id = read.source_id
 ),
 
 ranges as (
@@ -135,46 +201,6 @@ count_coverage as (
     ) as islands
     cross join rule
     group by service_id, source_id, island
-),
-
-read_windows as (
-    -- the window each read of a post source asked for (since/until, or a window of epoch seconds), kept when
-    -- every read of that source in the run succeeded and parsed
-    select source_id, read_from, read_until
-    from (
-        select
-            fetches.run_id,
-            fetches.source_id,
-            read_window(fetches.meta).read_from as read_from,
-            read_window(fetches.meta).read_until as read_until,
-            bool_and(fetches.error is null and fetches.http_status in (200, 304)) over (
-                partition by fetches.run_id, fetches.source_id
-            ) as run_read
-        from fetches
-        anti join ingest_errors using (run_id, source_id)
-    ) as reads
-    where run_read and read_until > read_from
-),
-
-post_coverage as (
-    -- the read windows of each post source merged where they touch or overlap
-    select source_id, min(read_from) as covered_from, max(read_until) as covered_until
-    from (
-        select *, sum(starts_island) over (partition by source_id order by read_from, read_until) as island
-        from (
-            select
-                *,
-                coalesce(
-                    read_from > max(read_until) over (
-                        partition by source_id order by read_from, read_until
-                        rows between unbounded preceding and 1 preceding
-                    ),
-                    true
-                )::integer as starts_island
-            from read_windows
-        )
-    )
-    group by source_id, island
 ),
 
 coverage as (
