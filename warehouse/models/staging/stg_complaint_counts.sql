@@ -173,34 +173,48 @@ per_source as (
 ),
 
 count_islands as (
-    -- a count source's rows at most count_gap_minutes apart cover the stretch between them: a new island starts
-    -- after a longer silence
-    select
-        per_source.service_id,
-        per_source.source_id,
-        per_source.bucket_start,
-        coalesce(
-            per_source.bucket_start - lag(per_source.bucket_start) over by_series > to_minutes(rule.count_gap_minutes),
-            true
-        )::integer as starts_island
-    from per_source
-    cross join rule
-    where not per_source.from_posts
-    window by_series as (partition by per_source.service_id, per_source.source_id order by per_source.bucket_start)
+    -- a count source's rows at most count_gap_minutes apart cover the stretch between them: an island of coverage
+    -- starts at a row after a longer silence (or at the first row) and ends at a row before one (or at the last)
+    select *
+    from (
+        select
+            per_source.service_id,
+            per_source.source_id,
+            per_source.bucket_start,
+            coalesce(
+                per_source.bucket_start - lag(per_source.bucket_start) over by_series
+                    > to_minutes(rule.count_gap_minutes),
+                true
+            ) as starts_island,
+            coalesce(
+                lead(per_source.bucket_start) over by_series - per_source.bucket_start
+                    > to_minutes(rule.count_gap_minutes),
+                true
+            ) as ends_island
+        from per_source
+        cross join rule
+        where not per_source.from_posts
+        window by_series as (partition by per_source.service_id, per_source.source_id order by per_source.bucket_start)
+    ) as marked_rows
+    where starts_island or ends_island
 ),
 
 count_coverage as (
+    -- each island's first row with the last row of the same island: the next island end at or after it
     select
         service_id,
         source_id,
-        min(bucket_start) as covered_from,
-        max(bucket_start) + any_value(rule.bucket_width) as covered_until
+        bucket_start as covered_from,
+        lead(bucket_start) over by_series + rule.bucket_width as covered_until
     from (
-        select *, sum(starts_island) over (partition by service_id, source_id order by bucket_start) as island
-        from count_islands
-    ) as islands
+        -- a one-row island is both: its start and its end, in that order
+        select service_id, source_id, bucket_start, 0 as edge from count_islands where starts_island
+        union all
+        select service_id, source_id, bucket_start, 1 from count_islands where ends_island
+    ) as edges
     cross join rule
-    group by service_id, source_id, island
+    window by_series as (partition by service_id, source_id order by bucket_start, edge)
+    qualify edge = 0
 ),
 
 coverage as (
