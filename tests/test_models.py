@@ -152,3 +152,23 @@ def test_complaints_name_the_services_the_names_pattern_names(con: duckdb.DuckDB
     expected = con.execute(f"{NAMED_BY_PATTERN} order by all").fetchall()
     assert len(expected) > 150
     assert con.execute("select uri, service_id, is_complaint from stg_complaints order by all").fetchall() == expected
+
+
+def test_a_slowly_rising_or_cycling_first_days_flag_nothing(con: duckdb.DuckDBPyConnection) -> None:
+    """The trailing baseline follows a series that grows (a new deployment's audience) or swings by day and night."""
+    con.execute(
+        """
+        insert into raw_complaint_counts
+        select 'src', svc, ?::timestamptz + to_minutes(15 * i),
+               case svc when 'rising' then 5 + i // 8
+                        else 25 + round(18 * sin(2 * pi() * i / 96))::bigint + i % 3 end,
+               null, now(), 'http://x.test/c.csv'
+        from range(3 * 96) as t(i), (values ('rising'), ('cycling')) as s(svc)
+        """,
+        [START],
+    )
+    build_models(con)
+    qualities = con.execute("select distinct baseline_quality from complaint_counts order by 1").fetchall()
+    assert qualities == [("insufficient",), ("trailing",)]
+    assert con.execute("select count(*) from complaint_counts where over_line").fetchone() == (0,)
+    assert spikes(con) == []
