@@ -6,6 +6,7 @@ Figures are printed, never asserted. Defaults are the sizes of the targets; smal
     python -m bench --sources 500 --load-counts 100000 --load-updates 10000 --query-services 20 --posts 50000
     python -m bench --only load,query
     python -m bench --readme          # also write the table into README.md ("## Benchmarks")
+    python -m bench --only complaints  # precision and recall of the complaint rule on the labelled posts
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, poll, posts, query
+from bench import complaints, load, poll, posts, query
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -96,14 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
     )
     parser.add_argument(
-        "--only", default="poll,load,query,posts", help="comma-separated subset of poll,load,query,posts"
+        "--only",
+        default="poll,load,query,posts,complaints",
+        help="comma-separated subset of poll,load,query,posts,complaints",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"poll", "load", "query", "posts"}
+    unknown = set(chosen) - {"poll", "load", "query", "posts", "complaints"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -125,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
         if "posts" in chosen:
             found, raw["posts"] = posts.run(args.posts, workdir / "posts")
+            rows += found
+        if "complaints" in chosen:
+            found, raw["complaints"] = complaints.run()
             rows += found
     finally:
         if args.workdir is None:

@@ -154,6 +154,15 @@ def generate(con: Any, posts: int) -> dict[str, int]:
         FROM everything
         """
     )
+    # the one successful read that brought them: it covers the 90 days, so a bucket without posts is a real 0
+    con.execute(
+        f"""
+        INSERT INTO raw_fetches (run_id, source_id, url, fetched_at, http_status, sha256, meta)
+        VALUES ('bench', 'bench-posts', 'http://127.0.0.1/posts.json', TIMESTAMPTZ '{START}' + INTERVAL {DAYS} DAY,
+                200, repeat('0', 64),
+                json_object('since', TIMESTAMPTZ '{START}', 'until', TIMESTAMPTZ '{START}' + INTERVAL {DAYS} DAY))
+        """
+    )
     written = con.execute("SELECT count(*), count(DISTINCT author_hash) FROM raw_posts").fetchone()
     return {"posts": int(written[0]), "authors": int(written[1]), "services": SERVICES}
 

@@ -369,6 +369,7 @@ def serve(port: int, prefect_file: Path | None, home: Path) -> None:
 
 
 main.add_command(catalog_group, "catalog")  # outages catalog search | show | check (flows/cli_catalog.py)
+from flows import cli_import  # noqa: E402, F401  (registers outages import-counts)
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import yaml
 
@@ -154,6 +155,31 @@ def _str_list(value: Any, where: str, key: str, errors: _Errors) -> tuple[str, .
     return tuple(value)
 
 
+def _source_url(url: str, reads_files: bool, catalog_path: str, where: str, source_id: str) -> str:
+    """The URL a source is fetched from: an http(s) URL; or, for a kind that reads files, a local path (relative to
+    the catalog file's folder) or a ``file://`` URL, returned as an absolute ``file://`` URL. Every other scheme is
+    refused. Whether the file exists is the fetch's business: a missing export fails its source, not the catalog."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return url
+    file_kinds = ", ".join(name for name in registry.names() if registry.get(name).reads_files)
+    if not reads_files:
+        hint = f" (a local file is read only by kinds {file_kinds})" if parts.scheme in ("", "file") else ""
+        raise CatalogError(f"{where}: source {source_id!r} url {url!r} is not an http(s) URL{hint}")
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise CatalogError(f"{where}: source {source_id!r} url {url!r} is not a file:///absolute/path URL")
+        return Path(url2pathname(parts.path)).as_uri()
+    if parts.scheme or url.startswith("//"):
+        raise CatalogError(
+            f"{where}: source {source_id!r} url {url!r} is not an http(s) URL, a file:// URL or a local path"
+        )
+    local = Path(url).expanduser()
+    if not local.is_absolute():
+        local = Path(catalog_path).parent / local
+    return local.resolve().as_uri()
+
+
 def _str(entry: dict[str, Any], key: str, where: str, errors: _Errors) -> str | None:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -255,10 +281,11 @@ def _read_file(text: str, path: str, errors: _Errors, reading: tuple[str, ...]) 
             )
             kind = None
         url = _str(raw, "url", where, errors)
-        if url is not None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                errors.append(f"{where}: source {source_id!r} url {url!r} is not an http(s) URL")
+        if url is not None and kind is not None:
+            try:
+                url = _source_url(url, registry.get(kind).reads_files, path, where, str(source_id))
+            except CatalogError as exc:
+                errors.extend(exc.errors)
                 url = None
         service_ref = raw.get("service")
         if service_ref is not None and not isinstance(service_ref, str):

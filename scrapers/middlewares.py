@@ -19,8 +19,11 @@ without a robots.txt check (seen with the reliability suite; the refactor in scr
 that passed the parser on). The subclass reads the settled parser instead.
 
 :class:`HttpOnlyMiddleware` refuses any request whose URL is not http or https (a kind's follow-up URL read from a
-payload could name ``file://`` or ``ftp://``, which Scrapy would otherwise happily open). Redirects to another scheme
-are not followed by Scrapy's ``RedirectMiddleware``; the spider records them as errors naming the target.
+payload could name ``file://`` or ``ftp://``, which Scrapy would otherwise happily open). The one exception is the
+``file://`` URL of a catalog entry whose kind reads files (``Kind.reads_files``: an export on disk): the spider marks
+that first request ``meta["catalog_file"]``; every other scheme, and every follow-up, stays refused. Redirects to
+another scheme are not followed by Scrapy's ``RedirectMiddleware``; the spider records them as errors naming the
+target.
 """
 
 from __future__ import annotations
@@ -127,10 +130,12 @@ class PatientRetryMiddleware(RetryMiddleware):
 
 
 class HttpOnlyMiddleware:
-    """Refuse every request whose URL is not http or https, whoever made it."""
+    """Refuse every request whose URL is not http or https, whoever made it (but a catalog entry's own file)."""
 
     def process_request(self, request: Request) -> Any:
         scheme = urlsplit(request.url).scheme.lower()
+        if scheme == "file" and request.meta.get("catalog_file"):
+            return None
         if scheme not in ALLOWED_SCHEMES:
             raise IgnoreRequest(f"only http and https URLs are fetched, not {scheme or 'scheme-less'}:// URLs")
         return None

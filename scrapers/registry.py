@@ -84,6 +84,10 @@ class Kind:
     def fixture_prefix(self) -> str:
         return self.fixtures if self.fixtures is not None else f"{self.name}_"
 
+    # Whether a catalog entry may name a local file (a path, relative to the catalog's folder, or a file:// URL):
+    # an export read once. Only the entry's own URL is read from disk; a follow-up URL is always http(s).
+    reads_files: bool = False
+
 
 KINDS_PACKAGE = "scrapers.kinds"
 _KINDS: dict[str, Kind] = {}

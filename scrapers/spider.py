@@ -199,6 +199,8 @@ class SourcesSpider(scrapy.Spider):
             for spec in specs:
                 request = self._request(entry["source_id"], kind.name, spec, validators)
                 if request is not None:
+                    # the one request HttpOnlyMiddleware lets read a local file: the catalog entry's own file:// URL
+                    request.meta["catalog_file"] = kind.reads_files and spec.url == entry["url"]
                     yield request
 
     def parse(self, response: Response, **kwargs: Any) -> Any:

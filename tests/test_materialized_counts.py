@@ -66,7 +66,24 @@ def post_rows(source: str, first: int, last: int, every: int) -> list[dict]:
     return rows
 
 
-def write_landing(folder: Path, run_id: str, counts: Iterable[dict], posts: Iterable[dict] = ()) -> Path:
+def read_row(run_id: str, source: str, first: int, last: int) -> dict:
+    """A successful read of a post source's window, buckets ``first`` to ``last`` (indexes from START) inclusive."""
+    return {
+        "run_id": run_id,
+        "source_id": source,
+        "url": f"https://social.test/api/{source}?run={run_id}",
+        "fetched_at": (START + BUCKET * (last + 1)).isoformat(),
+        "http_status": 200,
+        "sha256": "0" * 64,
+        "meta": json.dumps(
+            {"since": (START + BUCKET * first).isoformat(), "until": (START + BUCKET * (last + 1)).isoformat()}
+        ),
+    }
+
+
+def write_landing(
+    folder: Path, run_id: str, counts: Iterable[dict], posts: Iterable[dict] = (), reads: Iterable[dict] = ()
+) -> Path:
     """A landing folder as the stage writes it: one JSON Lines file per table the loader reads."""
     folder.mkdir(parents=True)
     rows: dict[str, list[dict[str, Any]]] = {
@@ -82,6 +99,7 @@ def write_landing(folder: Path, run_id: str, counts: Iterable[dict], posts: Iter
         "services": SERVICES,
         "counts": list(counts),
         "posts": list(posts),
+        "fetches": list(reads),
     }
     for table, _sql in load_steps():
         with (folder / f"{table}.jsonl").open("w", encoding="utf-8") as handle:
@@ -128,6 +146,7 @@ def test_each_load_refreshes_only_what_changed_and_matches_a_full_rebuild(tmp_pa
             count_rows("reports", "aws", 0, 42 * day - 1, 20, surge=range(30 * day + 40, 30 * day + 44))
             + count_rows("reports", "slack", 0, 42 * day - 1, 6),
             post_rows("mastodon", 0, 42 * day - 1, 7),
+            [read_row("run1", "mastodon", 0, 42 * day - 1)],
         ),
     )
     assert built_at(db) is not None  # the first load built the table in full
@@ -147,12 +166,26 @@ def test_each_load_refreshes_only_what_changed_and_matches_a_full_rebuild(tmp_pa
     for row in revised:
         row["observed_at"] = (START + BUCKET * 56 * day).isoformat()
     load_landing(
-        db, write_landing(tmp_path / "run2", "run2", more + revised, post_rows("mastodon", 42 * day, 56 * day, 5))
+        db,
+        write_landing(
+            tmp_path / "run2",
+            "run2",
+            more + revised,
+            post_rows("mastodon", 42 * day, 56 * day, 5),
+            [read_row("run2", "mastodon", 42 * day, 56 * day)],
+        ),
     )
     assert built_at(db) == first_build  # refreshed, not rebuilt
     incremental = series(db)
     assert incremental != first
     assert incremental == rebuilt_in_full(db)
+    # the day AWS's source said nothing is unknown, not zeros: no reports, not covered, never over the line
+    quiet = [
+        r
+        for r in incremental
+        if r[:2] == ("aws", "reports") and START + BUCKET * 44 * day <= r[2] < START + BUCKET * 45 * day
+    ]
+    assert len(quiet) == day and all(r[3] is None and r[6] is None and r[-1] is False for r in quiet)
     # untouched history was kept as it was, not rewritten: a row from the first week is the same row
     assert [r for r in incremental if r[2] < START + timedelta(days=7)] == [
         r for r in first if r[2] < START + timedelta(days=7)
@@ -165,12 +198,30 @@ def test_each_load_refreshes_only_what_changed_and_matches_a_full_rebuild(tmp_pa
 
 def test_a_changed_catalog_rebuilds_in_full(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    load_landing(db, write_landing(tmp_path / "run1", "run1", [], post_rows("mastodon", 0, 40 * 96, 7)))
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run1",
+            "run1",
+            [],
+            post_rows("mastodon", 0, 40 * 96, 7),
+            [read_row("run1", "mastodon", 0, 40 * 96)],
+        ),
+    )
     before, first_build = series(db), built_at(db)
     # a new exclusion changes which posts name AWS ("Amazon Web Services not working" no longer does), all the way back
     SERVICES[0]["exclusions"] = ["web services not working"]
     try:
-        load_landing(db, write_landing(tmp_path / "run2", "run2", [], post_rows("mastodon", 40 * 96, 41 * 96, 7)))
+        load_landing(
+            db,
+            write_landing(
+                tmp_path / "run2",
+                "run2",
+                [],
+                post_rows("mastodon", 40 * 96, 41 * 96, 7),
+                [read_row("run2", "mastodon", 40 * 96, 41 * 96)],
+            ),
+        )
     finally:
         SERVICES[0]["exclusions"] = []
     assert built_at(db) != first_build
@@ -227,3 +278,45 @@ def test_a_load_reports_where_its_time_went(tmp_path: Path) -> None:
     assert list(timings) == ["open", "raw", "models", "commit"]
     assert all(seconds >= 0 for seconds in timings.values())
     assert sum(timings.values()) <= elapsed
+
+
+def test_a_failed_read_of_a_post_source_leaves_its_window_unknown(tmp_path: Path) -> None:
+    """Posts cover what their source read: a run whose read failed covers nothing, so its window is NULL, not 0."""
+    db = tmp_path / "w.duckdb"
+    day = 96
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run1",
+            "run1",
+            [],
+            post_rows("mastodon", 0, 10 * day - 1, 7),
+            [read_row("run1", "mastodon", 0, 10 * day - 1)],
+        ),
+    )
+    failed = read_row("run2", "mastodon", 10 * day, 11 * day - 1)
+    failed.update(http_status=500, sha256=None, error="HTTP 500")
+    load_landing(db, write_landing(tmp_path / "run2", "run2", [], [], [failed]))
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run3",
+            "run3",
+            [],
+            post_rows("mastodon", 11 * day, 12 * day - 1, 7),
+            [read_row("run3", "mastodon", 11 * day, 12 * day - 1)],
+        ),
+    )
+    rows = [r for r in series(db) if r[:2] == ("aws", "mastodon")]
+    hole = [r for r in rows if START + BUCKET * 10 * day <= r[2] < START + BUCKET * 11 * day]
+    assert len(hole) == day and all(r[3] is None and r[-1] is False for r in hole)
+    assert all(r[3] is not None and r[-1] is True for r in rows if r not in hole)
+    assert series(db) == rebuilt_in_full(db)
+
+    # the window read again later (a backfill with --since): the same buckets are now known, 0 where nobody posted
+    load_landing(
+        db, write_landing(tmp_path / "run4", "run4", [], [], [read_row("run4", "mastodon", 10 * day, 11 * day - 1)])
+    )
+    refreshed = series(db)
+    assert all(r[3] is not None for r in refreshed if r[:2] == ("aws", "mastodon"))
+    assert refreshed == rebuilt_in_full(db)

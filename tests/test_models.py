@@ -61,10 +61,26 @@ def test_a_single_bucket_blip_is_not_a_spike(con: duckdb.DuckDBPyConnection) -> 
     assert spikes(con) == []
 
 
-def test_no_baseline_without_three_days_of_history(con: duckdb.DuckDBPyConnection) -> None:
+def test_without_three_days_of_history_the_baseline_is_trailing(con: duckdb.DuckDBPyConnection) -> None:
     fill(con, level=7, days=3, bumps={40: 500, 41: 500})
-    assert con.execute("select count(baseline) from complaint_counts").fetchone() == (0,)
-    assert spikes(con) == []
+    qualities = dict(con.execute("select baseline_quality, count(*) from complaint_counts group by all").fetchall())
+    minimum = con.execute("select trailing_min_buckets from stg_spike_rule").fetchone()
+    assert minimum is not None
+    # the first buckets have too little behind them for any baseline; then the median of the last hours
+    assert qualities == {"insufficient": minimum[0], "trailing": 3 * 96 - minimum[0]}
+    first = START + timedelta(minutes=15 * 40)
+    assert spikes(con) == [(first, first + timedelta(minutes=30), 507)]
+    assert con.execute("select count(*) from complaint_counts where over_line").fetchone() == (2,)
+
+
+def test_a_dip_of_one_bucket_does_not_split_an_outage(con: duckdb.DuckDBPyConnection) -> None:
+    step = 8 * 96 + 40
+    bumps = {step + i: 300 for i in range(8) if i != 3}  # a quiet bucket in the middle of two hours of complaints
+    fill(con, level=7, bumps=bumps)
+    first = START + timedelta(minutes=15 * step)
+    row = con.execute("select started_at, ended_at, buckets, dips, dip_buckets from complaint_spikes").fetchall()
+    assert row == [(first, first + timedelta(hours=2), 7, 1, 1)]
+    assert con.execute("select count(*) from outages").fetchone() == (1,)
 
 
 def test_a_minor_open_incident_does_not_acknowledge_a_major_outage(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,3 +152,23 @@ def test_complaints_name_the_services_the_names_pattern_names(con: duckdb.DuckDB
     expected = con.execute(f"{NAMED_BY_PATTERN} order by all").fetchall()
     assert len(expected) > 150
     assert con.execute("select uri, service_id, is_complaint from stg_complaints order by all").fetchall() == expected
+
+
+def test_a_slowly_rising_or_cycling_first_days_flag_nothing(con: duckdb.DuckDBPyConnection) -> None:
+    """The trailing baseline follows a series that grows (a new deployment's audience) or swings by day and night."""
+    con.execute(
+        """
+        insert into raw_complaint_counts
+        select 'src', svc, ?::timestamptz + to_minutes(15 * i),
+               case svc when 'rising' then 5 + i // 8
+                        else 25 + round(18 * sin(2 * pi() * i / 96))::bigint + i % 3 end,
+               null, now(), 'http://x.test/c.csv'
+        from range(3 * 96) as t(i), (values ('rising'), ('cycling')) as s(svc)
+        """,
+        [START],
+    )
+    build_models(con)
+    qualities = con.execute("select distinct baseline_quality from complaint_counts order by 1").fetchall()
+    assert qualities == [("insufficient",), ("trailing",)]
+    assert con.execute("select count(*) from complaint_counts where over_line").fetchone() == (0,)
+    assert spikes(con) == []

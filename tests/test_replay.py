@@ -271,3 +271,25 @@ def test_the_complaint_rules_on_the_replayed_posts(replay_db: duckdb.DuckDBPyCon
     chatter = replay_db.execute("select count(*) from complaints where not is_complaint").fetchone()
     assert chatter is not None and chatter[0] > 0
     assert replay_db.execute("select count(*) from complaints where counted and not is_complaint").fetchone() == (0,)
+
+
+def test_the_searched_hashtag_makes_no_complaint(replay_db: duckdb.DuckDBPyConnection) -> None:
+    """Every post of the #outage timelines says "outage": before the outage (15:00Z) none of them counts any more
+    (319 of 320 did while the search term counted), and the questions Hacker News users asked do."""
+    before = replay_db.execute(
+        "select count(*), count_if(counted) from complaints where posted_at < ? and source_id <> 'hackernews'",
+        [utc("2021-12-07T15:00:00Z")],
+    ).fetchone()
+    assert before is not None and before[0] >= 300 and before[1] == 0
+    asked = replay_db.execute(
+        "select count_if(is_complaint), count(*) from complaints where source_id = 'hackernews' "
+        "and text ilike '%down for%'"
+    ).fetchone()
+    assert asked is not None and asked[1] > 0 and asked[0] == asked[1]
+    # and the spike the posts make still agrees with the count source
+    during = replay_db.execute(
+        "select count_if(counted) from complaints where service_id = 'aws' and source_id <> 'hackernews' "
+        "and posted_at >= ?",
+        [utc("2021-12-07T15:30:00Z")],
+    ).fetchone()
+    assert during is not None and during[0] > 100

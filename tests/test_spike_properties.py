@@ -8,7 +8,11 @@ fresh DuckDB file with ``migrate`` and ``build_models``:
 - a step of sufficient size, placed after enough history for a baseline, is always flagged: exactly one spike, from
   the step's first bucket to its last, and one outage starting there;
 - the same input gives the same answer: two files loaded in different row orders, one of them on a single thread,
-  return the same rows from all three views.
+  return the same rows from all three views;
+- a gap in the series (rows missing, of any length, anywhere) flags nothing the same series without it would not,
+  and a gap longer than the rule's count_gap_minutes is unknown (NULL, uncovered), not zeros;
+- a 20x step on a series' first day, with no weekday or time-of-day history, is flagged on a 'trailing' baseline;
+- a step with one quiet bucket inside it is one spike, with one dip.
 
 "Sufficient" and "quiet" are derived from the rule's own parameters (read from the ``stg_spike_rule`` view), so the
 properties keep holding when the parameters change.
@@ -19,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -65,6 +69,8 @@ class Rule:
     min_buckets: int
     min_history: int
     bucket_minutes: int
+    trailing_min_buckets: int
+    count_gap_minutes: int
 
     @property
     def buckets_per_day(self) -> int:
@@ -79,13 +85,23 @@ def spike_rule() -> Rule:
         migrate(con)
         build_models(con)
         row = con.execute(
-            "SELECT ratio, z, floor_reports, min_buckets, min_history, bucket_minutes FROM stg_spike_rule"
+            "SELECT ratio, z, floor_reports, min_buckets, min_history, bucket_minutes, trailing_min_buckets, "
+            "count_gap_minutes FROM stg_spike_rule"
         ).fetchone()
     finally:
         con.close()
     assert row is not None
-    ratio, z, floor_reports, min_buckets, min_history, bucket_minutes = row
-    return Rule(float(ratio), float(z), int(floor_reports), int(min_buckets), int(min_history), int(bucket_minutes))
+    ratio, z, floor_reports, min_buckets, min_history, bucket_minutes, trailing_min, count_gap = row
+    return Rule(
+        float(ratio),
+        float(z),
+        int(floor_reports),
+        int(min_buckets),
+        int(min_history),
+        int(bucket_minutes),
+        int(trailing_min),
+        int(count_gap),
+    )
 
 
 def can_cross(reports: float, baseline: float, mad: float, rule: Rule) -> bool:
@@ -134,6 +150,9 @@ class Series:
     step_at: int = 0
     step_buckets: int = 0
     step: int = 0
+    dip: int = -1  # a bucket of the step (index within it) left at the level
+    gap_at: int = 0  # buckets with no row at all
+    gap_buckets: int = 0
 
     def bucket(self, index: int) -> datetime:
         return self.start + timedelta(minutes=spike_rule().bucket_minutes * index)
@@ -181,9 +200,10 @@ INSERT INTO raw_complaint_counts (source_id, service_id, bucket_start, reports, 
 SELECT $source, $service,
        $start + to_minutes($bucket_minutes * i),
        $level + (hash($seed, i) % (2 * $amplitude + 1))::BIGINT - $amplitude
-         + CASE WHEN i >= $step_at AND i < $step_at + $step_buckets THEN $step ELSE 0 END,
+         + CASE WHEN i >= $step_at AND i < $step_at + $step_buckets AND i <> $step_at + $dip THEN $step ELSE 0 END,
        NULL, $start, 'http://127.0.0.1/prop.csv'
 FROM range($buckets) t(i)
+WHERE i < $gap_at OR i >= $gap_at + $gap_buckets
 ORDER BY CASE WHEN $shuffled THEN hash(i, 'order') ELSE i END
 """
 
@@ -213,6 +233,9 @@ def warehouse(folder: Path, series: Series, *, shuffled: bool = False, threads: 
                 "step_at": series.step_at,
                 "step_buckets": series.step_buckets,
                 "step": series.step,
+                "dip": series.dip,
+                "gap_at": series.gap_at,
+                "gap_buckets": series.gap_buckets,
                 "buckets": series.buckets,
                 "shuffled": shuffled,
             },
@@ -225,7 +248,7 @@ def warehouse(folder: Path, series: Series, *, shuffled: bool = False, threads: 
 
 def counts(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     return con.execute(
-        "SELECT bucket_start, reports, baseline, baseline_quality, over_line, is_spike FROM complaint_counts "
+        "SELECT bucket_start, reports, baseline, baseline_quality, over_line, is_spike, covered FROM complaint_counts "
         "WHERE service_id = ? ORDER BY bucket_start",
         [SERVICE],
     ).fetchall()
@@ -287,3 +310,77 @@ def test_the_same_input_gives_the_same_answer(series: Series, tmp_path_factory: 
     # the same rows inserted in another order, computed on one thread: the physical layout must not matter
     with warehouse(folder, series, shuffled=True, threads=1) as con:
         assert (counts(con), spikes(con), outages(con)) == first
+
+
+@st.composite
+def gapped_series(draw: st.DrawFn) -> Series:
+    series = draw(st.one_of(flat_series(), stepped_series()))
+    gap_at = draw(st.integers(min_value=1, max_value=series.buckets - 2), label="gap at")
+    longest = min(series.buckets - 1 - gap_at, 4 * spike_rule().buckets_per_day)
+    gap_buckets = draw(st.integers(min_value=1, max_value=longest), label="gap buckets")
+    return replace(series, gap_at=gap_at, gap_buckets=gap_buckets)
+
+
+@PROPERTY_SETTINGS
+@given(series=gapped_series())
+def test_a_gap_flags_nothing_the_full_series_would_not(
+    series: Series, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with warehouse(tmp_path_factory.mktemp("full"), replace(series, gap_at=0, gap_buckets=0)) as con:
+        full = {row[0]: row for row in counts(con)}
+    with warehouse(tmp_path_factory.mktemp("gap"), series) as con:
+        gapped = counts(con)
+    rule = spike_rule()
+    silence = (series.gap_buckets + 1) * rule.bucket_minutes  # minutes between the rows either side of the gap
+    for at, reports, _, _, over_line, is_spike, covered in gapped:
+        inside = series.bucket(series.gap_at) <= at < series.bucket(series.gap_at + series.gap_buckets)
+        if inside:
+            # a silence longer than the rule allows is unknown; a shorter one is zeros (the source had nothing)
+            assert (reports, covered) == ((None, False) if silence > rule.count_gap_minutes else (0, True))
+        if over_line:
+            assert full[at][4], at
+        if is_spike:
+            assert full[at][5], at
+
+
+@PROPERTY_SETTINGS
+@given(
+    level=st.integers(min_value=1, max_value=300),
+    noisy=st.booleans(),
+    seed=st.integers(min_value=0, max_value=2**31 - 1),
+    data=st.data(),
+)
+def test_a_20x_step_on_day_one_is_flagged_on_a_trailing_baseline(
+    level: int, noisy: bool, seed: int, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    rule = spike_rule()
+    amplitude = data.draw(st.integers(0, quiet_amplitude(level, rule)), label="amplitude") if noisy else 0
+    length = data.draw(st.integers(min_value=rule.min_buckets, max_value=rule.min_buckets + 14), label="step buckets")
+    # after a quarter of a day: the trailing window holds more quiet buckets than step buckets
+    first = rule.buckets_per_day // 4
+    step_at = data.draw(st.integers(min_value=first, max_value=rule.buckets_per_day - length - 1), label="step at")
+    series = Series(FIRST_DAY, rule.buckets_per_day, level, amplitude, seed, step_at, length, 19 * level)
+    with warehouse(tmp_path_factory.mktemp("dayone"), series) as con:
+        started, ended = series.bucket(step_at), series.bucket(step_at + length)
+        assert [(s, e, n) for s, e, n, _ in spikes(con)] == [(started, ended, length)]
+        qualities = {row[3] for row in counts(con) if started <= row[0] < ended}
+        assert qualities == {"trailing"}
+
+
+@PROPERTY_SETTINGS
+@given(series=stepped_series(), data=st.data())
+def test_a_step_with_a_one_bucket_dip_is_one_spike(
+    series: Series, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    rule = spike_rule()
+    length = data.draw(st.integers(2 * rule.min_buckets + 1, 2 * rule.min_buckets + 14), label="step buckets")
+    dip = data.draw(st.integers(rule.min_buckets, length - rule.min_buckets - 1), label="dip")
+    step_at = min(series.step_at, series.buckets - length - 1)
+    series = replace(series, step_at=step_at, step_buckets=length, dip=dip)
+    with warehouse(tmp_path_factory.mktemp("dip"), series) as con:
+        found = con.execute(
+            "SELECT started_at, ended_at, buckets, dips, dip_buckets FROM complaint_spikes WHERE service_id = ?",
+            [SERVICE],
+        ).fetchall()
+        assert found == [(series.bucket(step_at), series.bucket(step_at + length), length - 1, 1, 1)]
+        assert len(outages(con)) == 1

@@ -136,4 +136,5 @@ KIND = Kind(
         "https://status.example.test/feed.rss",
     ),
     detect=detect,
+    reads_files=True,
 )

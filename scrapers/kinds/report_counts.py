@@ -88,4 +88,5 @@ KIND = Kind(
     category="complaints",
     example_urls=("https://exports.example.test/counts.csv",),
     detect=detect,
+    reads_files=True,
 )

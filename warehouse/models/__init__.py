@@ -105,6 +105,7 @@ MATERIALIZED: dict[str, tuple[str, ...]] = {
         "staging/stg_complaints",
         "staging/stg_complaint_rule",
         "macros/complaint_pattern",
+        "macros/read_window",
     ),
 }
 
@@ -118,8 +119,9 @@ SCOPE_TABLE = "complaint_refresh_scope"
 
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query; impact_rank
-# is the one order of impacts (scrapers/vocabulary.py's IMPACT_SEVERITY).
-RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "impact_rank")
+# is the one order of impacts (scrapers/vocabulary.py's IMPACT_SEVERITY); read_window is the window a complaint read
+# covered.
+RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "impact_rank", "read_window")
 
 # Table macros, created after the views they read (each file is one CREATE OR REPLACE MACRO statement).
 MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)
@@ -204,7 +206,11 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
         scope = model_sql("refresh/complaint_refresh_scope")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS\n{scope}",
-            {"counts": str(changes / "counts.jsonl"), "posts": str(changes / "posts.jsonl")},
+            {
+                "counts": str(changes / "counts.jsonl"),
+                "posts": str(changes / "posts.jsonl"),
+                "fetches": str(changes / "fetches.jsonl"),
+            },
         )
         con.execute(
             f"""

@@ -9,6 +9,7 @@ final as (
     select
         service_id,
         bucket_start,
+        covered,
         reports,
         baseline,
         is_spike,

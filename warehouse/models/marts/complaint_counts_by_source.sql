@@ -10,6 +10,7 @@ final as (
         service_id,
         source_id,
         bucket_start,
+        covered,
         reports,
         baseline,
         is_spike,

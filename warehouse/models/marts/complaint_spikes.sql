@@ -1,4 +1,5 @@
--- One row per complaint spike: a run of consecutive spike buckets of one service.
+-- One row per complaint spike of one service: its spike buckets (runs of buckets over the line), joined across dips of
+-- at most max_dip_buckets covered buckets; uncovered buckets inside it are counted, not bridged with zeros.
 with
 
 counts as (
@@ -13,17 +14,47 @@ rule as (
     select * from stg_spike_rule
 ),
 
-numbered as (
+marks as (
+    -- the spike buckets and the uncovered buckets of each service, with how many uncovered ones came so far
     select
-        counts.*,
-        rule.bucket_width,
-        -- consecutive buckets share an island key: bucket time minus its rank among spike buckets
-        bucket_start - rule.bucket_width * (
-            row_number() over (partition by service_id order by bucket_start)
-        ) as island
+        service_id,
+        bucket_start,
+        reports,
+        baseline,
+        is_spike,
+        source_ids,
+        rule_name,
+        count(*) filter (where not covered) over (
+            partition by service_id order by bucket_start rows between unbounded preceding and current row
+        ) as uncovered_so_far
     from counts
+    where is_spike or not covered
+),
+
+dipped as (
+    -- each spike bucket with the dip before it: the covered buckets since the previous spike bucket that are not
+    -- spike buckets (an uncovered bucket is neither a dip nor part of the spike)
+    select
+        marks.*,
+        rule.bucket_width,
+        rule.max_dip_buckets,
+        cast(round(epoch(bucket_start - lag(bucket_start) over by_time) / epoch(rule.bucket_width)) as bigint) - 1
+            - (uncovered_so_far - lag(uncovered_so_far) over by_time) as dip
+    from marks
     cross join rule
     where is_spike
+    window by_time as (partition by service_id order by bucket_start)
+),
+
+numbered as (
+    -- a spike continues through a dip of at most max_dip_buckets buckets; a longer one starts the next
+    select
+        *,
+        coalesce(dip > max_dip_buckets, true) as starts_spike,
+        sum(coalesce(dip > max_dip_buckets, true)::integer) over (
+            partition by service_id order by bucket_start rows between unbounded preceding and current row
+        ) as island
+    from dipped
 ),
 
 spikes as (
@@ -35,6 +66,9 @@ spikes as (
         max(reports) as peak_reports,
         arg_max(baseline, reports) as baseline_at_peak,
         count(*) as buckets,
+        count(*) filter (where not starts_spike and dip > 0) as dips,
+        cast(coalesce(sum(dip) filter (where not starts_spike and dip > 0), 0) as bigint) as dip_buckets,
+        max(uncovered_so_far) - min(uncovered_so_far) as uncovered_buckets,
         array_to_string(list_sort(list_distinct(flatten(list(string_split(source_ids, ','))))), ',') as source_ids,
         any_value(rule_name) as spike_rule
     from numbered

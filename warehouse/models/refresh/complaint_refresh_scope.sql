@@ -1,7 +1,9 @@
 -- Which complaint-count series a load changed, and from which bucket: the series of the count rows it brought (from
 -- their earliest bucket), every service's series of the sources it brought posts from (a post may name any service;
--- from its earliest post), and each touched service's total ('*'). A series that grows after a quiet spell is
--- refreshed from the bucket after its last one, so the quiet buckets are filled with zeros.
+-- from trailing_hours before its earliest post, where a new series starts), the series of a post source whose reads it brought (a read window covers buckets: from
+-- the window's start), and each touched service's total ('*'). A series that grows after a quiet spell is refreshed
+-- from the bucket after its last one, and a count series from the bucket after its row before the new ones, so the
+-- buckets between are covered (or not) anew.
 with
 
 new_counts as (
@@ -17,8 +19,19 @@ new_posts as (
     group by all
 ),
 
+new_reads as (
+    select source_id, min(read_window(meta).read_from) as since
+    from read_json($fetches, format = 'newline_delimited', columns = {source_id: 'VARCHAR', meta: 'VARCHAR'})
+    where read_window(meta).read_from is not null
+    group by all
+),
+
 services as (
     select * from raw_services
+),
+
+counts as (
+    select * from raw_complaint_counts
 ),
 
 rule as (
@@ -32,12 +45,35 @@ known as (
     group by all
 ),
 
+earlier_rows as (
+    -- the row of each touched count series just before the new ones
+    select new_counts.service_id, new_counts.source_id, max(counts.bucket_start) as before_since
+    from new_counts
+    join counts
+        on counts.service_id = new_counts.service_id
+        and counts.source_id = new_counts.source_id
+        and counts.bucket_start < new_counts.since
+    group by all
+),
+
 touched as (
-    select service_id, source_id, since from new_counts
+    select
+        new_counts.service_id,
+        new_counts.source_id,
+        least(new_counts.since, earlier_rows.before_since + rule.bucket_width) as since
+    from new_counts
+    cross join rule
+    left join earlier_rows using (service_id, source_id)
     union all
-    select services.service_id, new_posts.source_id, new_posts.since
+    select known.service_id, known.source_id, new_reads.since
+    from new_reads
+    join known using (source_id)
+    union all
+    -- a post series starts trailing_hours before its first counted post (stg_complaint_counts)
+    select services.service_id, new_posts.source_id, new_posts.since - to_hours(rule.trailing_hours)
     from new_posts
     cross join services
+    cross join rule
 ),
 
 per_source as (

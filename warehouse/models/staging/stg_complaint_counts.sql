@@ -1,5 +1,8 @@
 -- Reports per service and bucket, per source and in total (source_id '*'): count sources and counted complaint posts
--- added up, gap-filled with zeros over each series' observed range, with the baseline and the spike line.
+-- added up over each series' observed range, with the baseline and the spike line. A bucket is covered when the
+-- series' sources read all of it (stg_spike_rule): a covered bucket without readings has 0 reports, an uncovered one
+-- NULL — it enters no baseline and is never over the line. A total ('*') is covered when every source whose range
+-- holds the bucket covered it.
 --
 -- Materialized as a table (warehouse/models/__init__.py): this query computes the series named in the temporary
 -- table complaint_refresh_scope (service_id, source_id, since), each from the bucket before its `since` (NULL: from
@@ -20,24 +23,109 @@ complaints as (
     select * from stg_complaints where counted
 ),
 
+fetches as (
+    select * from raw_fetches
+),
+
+ingest_errors as (
+    select * from raw_ingest_errors
+),
+
 rule as (
     select * from stg_spike_rule
 ),
 
+read_windows as (
+    -- the window each read of a post source asked for (since/until, or a window of epoch seconds), kept when
+    -- every read of that source in the run succeeded and parsed
+    select source_id, read_from, read_until
+    from (
+        select
+            fetches.run_id,
+            fetches.source_id,
+            read_window(fetches.meta).read_from as read_from,
+            read_window(fetches.meta).read_until as read_until,
+            bool_and(fetches.error is null and fetches.http_status in (200, 304)) over (
+                partition by fetches.run_id, fetches.source_id
+            ) as run_read
+        from fetches
+        anti join ingest_errors using (run_id, source_id)
+    ) as reads
+    where run_read and read_until > read_from
+),
+
+post_coverage as (
+    -- the read windows of each post source merged where they touch or overlap
+    select source_id, min(read_from) as covered_from, max(read_until) as covered_until
+    from (
+        select *, sum(starts_island) over (partition by source_id order by read_from, read_until) as island
+        from (
+            select
+                *,
+                coalesce(
+                    read_from > max(read_until) over (
+                        partition by source_id order by read_from, read_until
+                        rows between unbounded preceding and 1 preceding
+                    ),
+                    true
+                )::integer as starts_island
+            from read_windows
+        )
+    )
+    group by source_id, island
+),
+
 readings as (
-    select source_id, service_id, time_bucket(rule.bucket_width, bucket_start) as bucket_start, reports, baseline
+    select
+        source_id,
+        service_id,
+        time_bucket(rule.bucket_width, bucket_start) as bucket_start,
+        reports,
+        baseline,
+        false as from_posts
     from counts
     cross join rule
     union all
-    select source_id, service_id, time_bucket(rule.bucket_width, posted_at), 1, null
+    select source_id, service_id, time_bucket(rule.bucket_width, posted_at), 1, null, true
     from complaints
     cross join rule
 ),
 
 source_ranges as (
-    select service_id, source_id, min(bucket_start) as first_bucket, max(bucket_start) as last_bucket
-    from readings
-    group by all
+    -- a post source's series of a service starts trailing_hours before its first counted post (not before the
+    -- source's first read): the buckets it read and found no complaint in are zeros, and a baseline to judge by
+    select
+        read.service_id,
+        read.source_id,
+        case
+            when not read.from_posts or started.first_full_bucket is null then read.first_bucket
+            else least(
+                read.first_bucket,
+                greatest(read.first_bucket - to_hours(rule.trailing_hours), started.first_full_bucket)
+            )
+        end as first_bucket,
+        read.last_bucket,
+        read.from_posts
+    from (
+        select
+            service_id,
+            source_id,
+            min(bucket_start) as first_bucket,
+            max(bucket_start) as last_bucket,
+            bool_or(from_posts) as from_posts
+        from readings
+        group by service_id, source_id
+    ) as read
+    cross join rule
+    left join (
+        select
+            post_coverage.source_id,
+            min(time_bucket(rule.bucket_width, post_coverage.covered_from + rule.bucket_width - interval 1 microsecond))
+                as first_full_bucket
+        from post_coverage
+        cross join rule
+        group by post_coverage.source_id
+    ) as started on started.source_id = read.source_id
 ),
 
 ranges as (
@@ -79,10 +167,64 @@ per_source as (
         readings.bucket_start,
         cast(sum(reports) as bigint) as reports,
         sum(baseline) as supplied_baseline,
-        count(baseline) = count(*) as fully_supplied
+        count(baseline) = count(*) as fully_supplied,
+        bool_or(from_posts) as from_posts
     from readings
     where readings.bucket_start >= (select bucket_start from earliest_read)
     group by all
+),
+
+count_islands as (
+    -- a count source's rows at most count_gap_minutes apart cover the stretch between them: an island of coverage
+    -- starts at a row after a longer silence (or at the first row) and ends at a row before one (or at the last)
+    select *
+    from (
+        select
+            per_source.service_id,
+            per_source.source_id,
+            per_source.bucket_start,
+            coalesce(
+                per_source.bucket_start - lag(per_source.bucket_start) over by_series
+                    > to_minutes(rule.count_gap_minutes),
+                true
+            ) as starts_island,
+            coalesce(
+                lead(per_source.bucket_start) over by_series - per_source.bucket_start
+                    > to_minutes(rule.count_gap_minutes),
+                true
+            ) as ends_island
+        from per_source
+        cross join rule
+        where not per_source.from_posts
+        window by_series as (partition by per_source.service_id, per_source.source_id order by per_source.bucket_start)
+    ) as marked_rows
+    where starts_island or ends_island
+),
+
+count_coverage as (
+    -- each island's first row with the last row of the same island: the next island end at or after it
+    select
+        service_id,
+        source_id,
+        bucket_start as covered_from,
+        lead(bucket_start) over by_series + rule.bucket_width as covered_until
+    from (
+        -- a one-row island is both: its start and its end, in that order
+        select service_id, source_id, bucket_start, 0 as edge from count_islands where starts_island
+        union all
+        select service_id, source_id, bucket_start, 1 from count_islands where ends_island
+    ) as edges
+    cross join rule
+    window by_series as (partition by service_id, source_id order by bucket_start, edge)
+    qualify edge = 0
+),
+
+coverage as (
+    select service_id, source_id, covered_from, covered_until from count_coverage
+    union all
+    select source_ranges.service_id, post_coverage.source_id, post_coverage.covered_from, post_coverage.covered_until
+    from post_coverage
+    join source_ranges on source_ranges.source_id = post_coverage.source_id and source_ranges.from_posts
 ),
 
 per_bucket as (
@@ -139,17 +281,49 @@ grid as (
     cross join rule
 ),
 
+series_coverage as (
+    -- a source's own series: covered when one of its covered stretches holds the whole bucket
+    select grid.series, grid.bucket_start, coalesce(coverage.covered_until >= grid.bucket_start + rule.bucket_width, false)
+        as covered
+    from grid
+    cross join rule
+    asof left join coverage
+        on coverage.service_id = grid.service_id
+        and coverage.source_id = grid.source_id
+        and coverage.covered_from <= grid.bucket_start
+    where grid.source_id <> '*'
+    union all
+    -- a total: covered when every source whose range holds the bucket covered it
+    select
+        grid.series,
+        grid.bucket_start,
+        coalesce(bool_and(coalesce(coverage.covered_until >= grid.bucket_start + rule.bucket_width, false)), false)
+    from grid
+    cross join rule
+    left join source_ranges
+        on source_ranges.service_id = grid.service_id
+        and grid.bucket_start between source_ranges.first_bucket and source_ranges.last_bucket
+    asof left join coverage
+        on coverage.service_id = source_ranges.service_id
+        and coverage.source_id = source_ranges.source_id
+        and coverage.covered_from <= grid.bucket_start
+    where grid.source_id = '*'
+    group by grid.series, grid.bucket_start
+),
+
 filled as (
     -- from here on a series is its number: the windows below sort and move narrow rows
     select
         grid.series,
         grid.bucket_start,
-        coalesce(per_bucket.reports, 0) as reports,
+        series_coverage.covered,
+        case when series_coverage.covered then coalesce(per_bucket.reports, 0) end as reports,
         per_bucket.supplied_baseline,
         per_bucket.source_ids,
         cast(epoch(grid.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day
     from grid
     cross join rule
+    join series_coverage using (series, bucket_start)
     left join per_bucket using (service_id, source_id, bucket_start)
 ),
 
@@ -251,6 +425,59 @@ history as (
     left join slot_history using (series, bucket_start)
 ),
 
+trailing_span as (
+    -- the series with buckets that have neither weekday nor time-of-day history (a series' first days, a one-day
+    -- import), up to the last such bucket: the trailing baseline is computed there only
+    select history.series, max(history.bucket_start) as last_needing
+    from history
+    cross join rule
+    where history.supplied_baseline is null
+        and history.weekday_weeks < rule.min_history
+        and history.slot_days < rule.min_history
+    group by history.series
+),
+
+trailing_first_pass as (
+    -- a plain median of the previous trailing_hours, only to leave the buckets roughly over the line out
+    select
+        marked.series,
+        marked.bucket_start,
+        marked.reports,
+        median(marked.reports) over (
+            partition by marked.series order by marked.bucket_start
+            rows between rule.trailing_hours * 60 // rule.bucket_minutes preceding and 1 preceding
+        ) as rough_trailing
+    from marked
+    join trailing_span on trailing_span.series = marked.series and marked.bucket_start <= trailing_span.last_needing
+    cross join rule
+),
+
+trailing_history as (
+    select
+        series,
+        bucket_start,
+        median(usable) over last_hours as trailing_median,
+        mad(usable) over last_hours as trailing_mad,
+        count(usable) over last_hours as trailing_buckets
+    from (
+        select
+            trailing_first_pass.*,
+            case
+                when coalesce(
+                    reports >= rule.ratio * greatest(rough_trailing, 1) and reports >= rule.floor_reports, false
+                ) then null
+                else reports
+            end as usable
+        from trailing_first_pass
+        cross join rule
+    ) as marked_trailing
+    cross join rule
+    window last_hours as (
+        partition by series order by bucket_start
+        rows between rule.trailing_hours * 60 // rule.bucket_minutes preceding and 1 preceding
+    )
+),
+
 baselined as (
     select
         history.*,
@@ -258,16 +485,19 @@ baselined as (
             when supplied_baseline is not null then supplied_baseline
             when weekday_weeks >= rule.min_history then weekday_median
             when slot_days >= rule.min_history then slot_median
+            when trailing_history.trailing_buckets >= rule.trailing_min_buckets then trailing_history.trailing_median
         end as baseline,
         case
             when supplied_baseline is not null then 0
             when weekday_weeks >= rule.min_history then weekday_mad
             when slot_days >= rule.min_history then slot_mad
+            when trailing_history.trailing_buckets >= rule.trailing_min_buckets then trailing_history.trailing_mad
         end as baseline_mad,
         case
             when supplied_baseline is not null then 'supplied'
             when weekday_weeks >= rule.min_history then 'weekday'
             when slot_days >= rule.min_history then 'time_of_day'
+            when trailing_history.trailing_buckets >= rule.trailing_min_buckets then 'trailing'
             else 'insufficient'
         end as baseline_quality,
         rule.ratio,
@@ -276,18 +506,20 @@ baselined as (
         rule.rule_name
     from history
     cross join rule
+    left join trailing_history using (series, bucket_start)
 ),
 
 flagged as (
     select
         *,
-        coalesce(
+        -- NULL for an uncovered bucket: not known to be over the line, nor under it
+        case when reports is not null then coalesce(
             baseline is not null
             and reports >= ratio * greatest(baseline, 1)
             and reports >= baseline + z * greatest(1.4826 * baseline_mad, sqrt(greatest(baseline, 0)), 1)
             and reports >= floor_reports,
             false
-        ) as over_line
+        ) end as over_line
     from baselined
 ),
 
@@ -299,12 +531,14 @@ sustained as (
         baseline,
         baseline_quality,
         over_line,
-        -- sustained: this bucket and its neighbour before or after are both over the line (min_buckets = 2)
-        over_line and (
+        -- sustained: this bucket and its neighbour before or after are both over the line (min_buckets = 2); NULL
+        -- when the bucket is uncovered
+        case when over_line is not null then over_line and (
             coalesce(lag(over_line) over by_time, false) or coalesce(lead(over_line) over by_time, false)
-        ) as is_spike,
+        ) end as is_spike,
         source_ids,
-        rule_name
+        rule_name,
+        covered
     from flagged
     window by_time as (partition by series order by bucket_start)
 ),

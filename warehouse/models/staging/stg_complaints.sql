@@ -1,7 +1,9 @@
 -- One row per post and service it names. A post names a service when the service's id, name or an alias appears
 -- on word boundaries, after the service's exclusion phrases are removed ("amazon rainforest" is not Amazon).
 -- It counts when it reads like a complaint and the same author did not complain about that service in the
--- previous 60 minutes (as Downdetector counts one report per person).
+-- previous 60 minutes (as Downdetector counts one report per person). The complaint test reads the text without the
+-- words its source searched for when they read like a complaint on their own: every post of the #outage timeline
+-- says "outage", so that word proves nothing there (a search for "down" keeps its posts' "is down").
 -- Every post meets every service, so the per-pair work is kept to plain string functions: a regular expression
 -- built from row values is compiled again for each row it is applied to.
 with
@@ -36,11 +38,36 @@ service_patterns as (
     from service_names
 ),
 
+searched as (
+    -- per source URL, once: the hashtag of a tag timeline, or the q/query parameter of a search, and its words;
+    -- kept when it reads like a complaint by itself (a constant pattern, compiled once)
+    select
+        source_url,
+        list_filter(
+            list_distinct(list_prepend(term, string_split_regex(term, '[[:space:]]+'))),
+            lambda word: word <> '' and regexp_matches(word, complaint_pattern())
+        ) as terms
+    from (
+        select
+            source_url,
+            ltrim(lower(trim(url_decode(replace(coalesce(
+                nullif(regexp_extract(source_url, '/tags?/([^/?#]+)', 1), ''),
+                regexp_extract(source_url, '[?&](q|query)=([^&#]*)', 2)
+            ), '+', ' ')))), '#') as term
+        from (select distinct source_url from posts) as urls
+    ) as extracted
+),
+
 lowered as (
     select
-        *,
-        lower(text) as lower_text
+        posts.*,
+        lower(posts.text) as lower_text,
+        -- the text the complaint test reads: without the searched words (a literal replace-all)
+        case when len(searched.terms) = 0 then lower(posts.text) else list_reduce(
+            list_prepend(lower(posts.text), searched.terms), lambda acc, term: replace(acc, term, ' ')
+        ) end as complaint_text
     from posts
+    left join searched using (source_url)
 ),
 
 cleaned as (
@@ -107,7 +134,7 @@ matched as (
         mentions.first_seen_at,
         mentions.source_url,
         -- a constant pattern: compiled once
-        regexp_matches(mentions.lower_text, complaint_pattern()) as is_complaint,
+        regexp_matches(mentions.complaint_text, complaint_pattern()) as is_complaint,
         rule.repeat_window,
         rule.rule_name
     from mentions
