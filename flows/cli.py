@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -50,8 +51,26 @@ class TimeZoneName(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"unknown time zone {value!r} (use an IANA name such as America/New_York)", param, ctx)
 
 
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no message)"
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """End the command with one line on standard error, or with the traceback under ``--debug``."""
+    ctx = click.get_current_context(silent=True)
+    debug = bool(ctx and ctx.find_root().obj and ctx.find_root().obj.get("debug"))
+    if debug and sys.exc_info()[1] is not None:
+        raise
+    hint = "" if debug or code == EXIT_USAGE else "  (outages --debug ... shows the traceback)"
+    click.echo(message + hint, err=True)
+    sys.exit(code)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="OUTAGES_DEBUG", help="Show the full traceback of an error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Status dashboards and user complaints, scraped into one queryable history of incidents.
 
     \b
@@ -61,6 +80,7 @@ def main() -> None:
         outages timeline --db outages.duckdb --service aws --tz America/New_York
         outages export --db outages.duckdb --outage aws@2021-12-07T15:30Z --format html --out aws.html
     """
+    ctx.obj = {"debug": debug}
 
 
 @main.command()
@@ -111,6 +131,9 @@ def ingest(
         outages ingest --sources sources.yaml --db outages.duckdb
         outages ingest --only mastodon-social --since 2021-12-07T15:00Z
     """
+    from flows.paths import absolute
+
+    sources, db = (absolute(sources) if sources else None), absolute(db)  # the crawl runs elsewhere: no relative path
     try:
         catalog = catalog_for(sources)
     except CatalogError as exc:
@@ -120,16 +143,23 @@ def ingest(
     if unknown:
         click.echo(f"configuration error: --only names unknown source(s): {', '.join(unknown)}", err=True)
         sys.exit(EXIT_USAGE)
-    from flows.ingest import ingest as ingest_flow
+    from flows.preflight import SetupError, check_warehouse
+    from flows.runner import run_ingest
 
-    result = ingest_flow(
-        sources=sources,
-        db=db,
-        timeout_seconds=timeout_seconds,
-        as_of=as_of.isoformat() if as_of else None,
-        only=list(only) or None,
-        since=since.isoformat() if since else None,
-    )
+    try:
+        check_warehouse(db)
+        result = run_ingest(
+            sources=sources,
+            db=db,
+            timeout_seconds=timeout_seconds,
+            as_of=as_of.isoformat() if as_of else None,
+            only=list(only) or None,
+            since=since.isoformat() if since else None,
+        )
+    except SetupError as exc:
+        fail(f"setup error: {exc}", EXIT_USAGE)
+    except Exception as exc:
+        fail(f"ingest failed: {type(exc).__name__}: {first_line(exc)}", EXIT_SOURCES_FAILED)
     ok = result.sources_total - result.sources_failed
     click.echo(f"run {result.run_id}: {ok}/{result.sources_total} sources loaded into {db}")
     for source_id, reasons in sorted(result.failures.items()):
