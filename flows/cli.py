@@ -220,7 +220,7 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
     con = connect(db, read_only=True)
     try:
         window = Window(since, until, services)
-        click.echo(render_text(timeline_rows(con, window), outage_rows(con, window), tz), nl=False)
+        click.echo(render_text(timeline_rows(con, window, ("time_source",)), outage_rows(con, window), tz), nl=False)
     finally:
         con.close()
 
