@@ -390,5 +390,13 @@ def serve(port: int, prefect_file: Path | None, home: Path) -> None:
     sys.exit(code)
 
 
+def _add_sql_command() -> None:
+    from flows.cli_sql import sql
+
+    main.add_command(sql)
+
+
+_add_sql_command()
+
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ crawling a loopback server into a real DuckDB file.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,6 +60,35 @@ def test_relative_paths_from_another_directory(tmp_path: Path, loopback: Loopbac
     # and the other commands read it with the same relative path
     shown = outages("timeline", "--db", "w.duckdb", cwd=elsewhere)
     assert shown.returncode == 0 and "Elevated errors" in shown.stdout, shown.stderr
+    counted = outages(
+        "sql", "select count(*) as n from incidents", "--db", "w.duckdb", "--format", "csv", cwd=elsewhere
+    )
+    assert counted.returncode == 0 and counted.stdout == "n\n1\n", counted.stderr
+
+
+def test_sql_prints_tables_csv_and_json_and_never_writes(tmp_path: Path, loopback: LoopbackServer) -> None:
+    serve_good(loopback)
+    write_catalog(tmp_path, loopback)
+    assert outages("ingest", "--sources", "sources.yaml", "--db", "w.duckdb", cwd=tmp_path).returncode == 0
+    table = outages("sql", "select service_id, title from incidents", "--db", "w.duckdb", cwd=tmp_path)
+    assert table.returncode == 0 and "│ example" in table.stdout and "Elevated errors" in table.stdout
+    as_json = outages(
+        "sql", "select incident_id, started_at from incidents", "--db", "w.duckdb", "--format", "json", cwd=tmp_path
+    )
+    assert json.loads(as_json.stdout) == [
+        {"incident_id": "good-status:inc1", "started_at": "2021-12-07T16:19:05.682000+00:00"}
+    ]
+    piped = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "sql", "--db", "w.duckdb", "--format", "csv"],
+        input="select 1 as a;\nselect 2 as b;\n",
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=BOUND_SECONDS,
+    )
+    assert piped.returncode == 0 and piped.stdout == "a\n1\nb\n2\n", piped.stderr
+    refused = outages("sql", "delete from raw_fetches", "--db", "w.duckdb", cwd=tmp_path)
+    assert refused.returncode == 1 and "read-only" in refused.stderr
 
 
 def test_a_folder_that_cannot_be_created_is_one_line_and_exit_2(tmp_path: Path, loopback: LoopbackServer) -> None:
