@@ -372,19 +372,20 @@ def kinds(as_json: bool) -> None:
     show_default=True,
     help="Where the trial's Prefect keeps its database and the server's and workers' logs.",
 )
-def serve(port: int, prefect_file: Path | None, home: Path) -> None:
+@click.option("--run-now", is_flag=True, help="Once ready, start one run of each ingest deployment.")
+def serve(port: int, prefect_file: Path | None, home: Path, run_now: bool) -> None:
     """Run the prefect.yaml deployments on this machine: a local Prefect server, the work pool, every deployment
     and a process worker, until Ctrl-C stops them all (a trial of what the README's "Scheduled ingestion" sets up).
 
     \b
     Example:
-        outages serve --port 4200
+        outages serve --port 4200 --run-now
     """
     from flows.serve import ServeError
     from flows.serve import serve as run_serve
 
     try:
-        code = run_serve(port=port, prefect_file=prefect_file, home=home, say=click.echo)
+        code = run_serve(port=port, prefect_file=prefect_file, home=home, say=click.echo, run_now=run_now)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
