@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import load, poll, posts, query
+from bench import load, poll, posts, query, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -95,15 +95,18 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
     )
+    parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
-        "--only", default="poll,load,query,posts", help="comma-separated subset of poll,load,query,posts"
+        "--only",
+        default="startup,poll,load,query,posts",
+        help="comma-separated subset of startup,poll,load,query,posts",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"poll", "load", "query", "posts"}
+    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -114,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[str, Any] = {"machine": info}
     started = time.perf_counter()
     try:
+        if "startup" in chosen:
+            found, raw["startup"] = startup.run(args.startup_runs, workdir / "startup")
+            rows += found
         if "poll" in chosen:
             found, raw["poll"] = poll.run(args.sources, workdir / "poll")
             rows += found
