@@ -12,10 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from flows.catalogs import catalog_for
-from scrapers import registry
-from scrapers.catalog import CatalogError
-
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
 
 # The tool runs offline and on schedules: Prefect's anonymous usage telemetry is off unless the user turns it on.
@@ -131,7 +127,9 @@ def ingest(
         outages ingest --sources sources.yaml --db outages.duckdb
         outages ingest --only mastodon-social --since 2021-12-07T15:00Z
     """
+    from flows.catalogs import catalog_for
     from flows.paths import absolute
+    from scrapers.catalog import CatalogError
 
     sources, db = (absolute(sources) if sources else None), absolute(db)  # the crawl runs elsewhere: no relative path
     try:
@@ -306,6 +304,7 @@ def parse(file: str, kind: str | None, url: str | None) -> None:
     """
     from datetime import UTC, datetime
 
+    from scrapers import registry
     from scrapers.records import Document, ParseError, record_to_json
 
     body = Path(file).read_bytes()
@@ -349,6 +348,8 @@ def kinds(as_json: bool) -> None:
     Example:
         outages kinds
     """
+    from scrapers import registry
+
     rows = [{"kind": name, "description": registry.get(name).description} for name in registry.names()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
