@@ -7,15 +7,15 @@ Two layers, always taken in the same order (so two holders can never deadlock):
    The limit is created with one slot the first time it is missing (an existing limit is never changed), so a new
    server needs no manual step; ``strict=True`` then guarantees a missing limit is an error, never a silent no-op.
 2. **A file lock** (``fcntl.flock`` on ``<db>.lock`` beside the DuckDB file), always: it holds between processes of
-   one machine whether or not a server exists. It covers the ephemeral server (each ``outages ingest`` process starts
-   its own, so a limit there would not be shared), the test harness, and ad-hoc runs of the CLI.
+   one machine whether or not a server exists. It covers ``outages ingest`` without a server (no Prefect API at all:
+   flows/runner.py), the test harness, and ad-hoc runs of the CLI.
 
 The kernel drops a ``flock`` when its holder dies, and the Prefect slot is a lease that expires when its holder stops
 renewing it, so a crashed writer never wedges the warehouse. Prefect's default lease is 300 s, so a writer killed
 mid-load (SIGKILL, OOM) used to stall every later ingest for five minutes (found by tests/test_crash_safety.py); the
 lease is now :data:`WRITER_LEASE_SECONDS`, the shortest the server accepts (renewed every 45 s while held), so the stall
 is at most a minute plus one pass of the server's lease repossessor (15 s by default). Without a server (the CLI's
-ephemeral one dies with the process) there is no stall at all.
+command runs without one) there is no stall at all.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def lock_path(db: str | Path) -> Path:
 
 
 def prefect_server_url() -> str | None:
-    """The Prefect API this process talks to, or None when it runs against an ephemeral in-process server."""
+    """The Prefect API this process talks to (environment, profile or test harness), or None when there is none."""
     from prefect.settings import PREFECT_API_URL
 
     value = PREFECT_API_URL.value()

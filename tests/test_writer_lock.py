@@ -82,7 +82,7 @@ def child_env(tmp_path: Path, api_url: str | None, **extra: str) -> dict[str, st
     env.update(PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT))
     if api_url:
         env["PREFECT_API_URL"] = api_url
-    else:  # an ephemeral server of its own, with its own database: nothing shared but the file lock
+    else:  # no server (a Prefect home of its own, should anything look for one): nothing shared but the file lock
         env["PREFECT_HOME"] = str(tmp_path / f"prefect-home-{time.monotonic_ns()}")
     env.update(extra)
     return env
@@ -183,7 +183,7 @@ def test_two_ingests_at_once_against_a_prefect_server(
 
 
 def test_two_ingests_at_once_without_a_server(tmp_path: Path, loopback: LoopbackServer, single_run_db: Path) -> None:
-    """Each process starts its own ephemeral Prefect server: only the file lock is shared, and it suffices."""
+    """No Prefect server at all (each command runs its steps in its own process): the file lock suffices."""
     catalog = write_catalog(tmp_path, loopback)
     db = tmp_path / "shared" / "w.duckdb"
     loads = run_two_ingests(tmp_path, catalog, db, None)
