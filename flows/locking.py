@@ -14,8 +14,8 @@ The kernel drops a ``flock`` when its holder dies, and the Prefect slot is a lea
 renewing it, so a crashed writer never wedges the warehouse. Prefect's default lease is 300 s, so a writer killed
 mid-load (SIGKILL, OOM) used to stall every later ingest for five minutes (found by tests/test_crash_safety.py); the
 lease is now :data:`WRITER_LEASE_SECONDS`, the shortest the server accepts (renewed every 45 s while held), so the stall
-is at most a minute plus one pass of the server's lease repossessor (15 s by default). Without a server (the CLI's
-command runs without one) there is no stall at all.
+is at most a minute plus one pass of the server's lease repossessor (15 s by default). Without a server (a bare
+`outages ingest`) there is no stall at all.
 """
 
 from __future__ import annotations
