@@ -96,6 +96,7 @@ def wait_for_line(lines: queue.Queue[str], starting: str, seconds: float, seen: 
     pytest.fail(f"no line starting {starting!r} within {seconds}s; output: {''.join(seen)}")
 
 
+@pytest.mark.slow  # a real Prefect server, deploy, a worker: minutes on 2 cores
 def test_serve_runs_a_deployment_end_to_end_and_stops_on_ctrl_c(tmp_path: Path, loopback: LoopbackServer) -> None:
     serve_good(loopback)
     catalog = write_catalog(tmp_path, loopback)
