@@ -247,7 +247,7 @@ def ingest(
     only: list[str] | None = None,
     kinds: list[str] | None = None,
     since: str | None = None,
-) -> IngestResult:
+) -> Any:  # an IngestResult; inside a flow run, the Failed/Completed state carrying it when sources failed
     """Fetch every source of the catalog, keep the bodies, parse, and load them into the DuckDB file ``db``.
 
     ``sources`` is a catalog YAML (default: the built-in live catalog); ``as_of`` stamps fetches with a simulated

@@ -18,12 +18,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from prefect import Task
-    from prefect.client.schemas.objects import TaskRun
-    from prefect.states import State
+    from prefect.client.schemas.objects import State, TaskRun
 
 R = TypeVar("R")
 LOGGER_NAME = "outages"
@@ -82,7 +81,8 @@ def _delays(task: Task[..., Any]) -> list[float]:
 def step(task: Task[..., R], *args: Any, **kwargs: Any) -> R:
     """Run one ingest step: a task run inside a flow run, else the task's function with the task's retry policy."""
     if in_flow_run():
-        return task(*args, **kwargs)
+        ran: R = task(*args, **kwargs)
+        return ran
     function: Callable[..., R] = task.fn
     delays = _delays(task)
     for attempt in range(len(delays) + 1):
@@ -120,7 +120,7 @@ def run_ingest(**parameters: Any) -> Any:
     if not prefect_server_url():
         _log_to_stderr()
         return ingest.fn(**parameters)
-    state = ingest(**parameters, return_state=True)
+    state = cast("State[Any]", ingest(**parameters, return_state=True))  # a sync flow: a state, not an awaitable
     result = state.result(raise_on_failure=False)
     if isinstance(result, BaseException):
         raise result
