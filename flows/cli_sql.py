@@ -89,7 +89,7 @@ def sql(query: str | None, db: str, fmt: str) -> None:
     import duckdb
 
     from flows.paths import absolute
-    from flows.preflight import lock_holder
+    from warehouse.lockinfo import lock_holder
 
     try:
         con = duckdb.connect(absolute(db), read_only=True)

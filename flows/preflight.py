@@ -10,13 +10,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
 
 from flows.locking import lock_path
 from flows.paths import landing_root
+from warehouse.lockinfo import lock_holder
 
 LOCK_GRACE_SECONDS = 5.0  # how long a warehouse held by a non-ingest process may stay held before it is an error
 
@@ -47,23 +47,6 @@ def _writable_file(path: Path) -> None:
     except OSError as exc:
         hint = " (immutable: see lsattr)" if exc.errno == errno.EPERM else ""
         raise SetupError(f"cannot write the warehouse {path}: {_reason(exc).lower()}{hint}") from exc
-
-
-def lock_holder(message: str) -> str:
-    """Who holds a DuckDB file, from DuckDB's own lock error ("Conflicting lock is held in PROGRAM (PID N)")."""
-    found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", message)
-    if not found:
-        return "another process"
-    program, pid = found.groups()
-    return f"PID {pid} ({_command_line(int(pid)) or program})"
-
-
-def _command_line(pid: int) -> str:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ""
-    return " ".join(raw.decode("utf-8", "replace").replace("\0", " ").split())[:120]
 
 
 def _ingest_holds_writer_lock(db: Path) -> bool:
