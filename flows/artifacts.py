@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from flows.runner import task
 
 SUMMARY_KEY = "ingest-summary"
 OPEN_OUTAGES_KEY = "open-outages"
@@ -206,7 +205,7 @@ def publish(changes: RunChanges) -> None:
     )
 
 
-@task(cache_policy=NO_CACHE)
+@task()
 def publish_ingest_artifacts(
     db: str,
     run_id: str,
@@ -215,7 +214,7 @@ def publish_ingest_artifacts(
     rows_added: dict[str, int],
 ) -> RunChanges | None:
     """Summarize the run and publish its artifacts; a failure here is logged, never raised."""
-    from flows.runner import in_flow_run, run_logger
+    from flows.runner import in_prefect_run, run_logger
 
     logger = run_logger()
     try:
@@ -226,7 +225,7 @@ def publish_ingest_artifacts(
             failed_sources=failed_sources,
             rows_added=rows_added,
         )
-        if in_flow_run():  # without a Prefect server there is nowhere to publish (the run's outages are recorded)
+        if in_prefect_run():  # without a Prefect run there is nowhere to publish (the run's outages are recorded)
             publish(changes)
     except Exception as exc:  # the run's data is loaded; a missing summary must not fail it
         logger.warning("could not publish the ingest artifacts of run %s: %s", run_id, exc)

@@ -20,14 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_ingest_artifacts
 from flows.catalogs import catalog_for
 from flows.locking import writer_lock
 from flows.paths import PROJECT_ROOT, absolute, body_store, landing_root, runs_dir
-from flows.runner import finish, run_logger, step, transient_only
+from flows.runner import finish, flow, run_logger, step, task, transient_only
 from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
@@ -113,7 +111,7 @@ def plan_requests(
     return plan
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only)
 def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -> int:
     """Fetch every planned URL in a fresh process; returns how many fetch records it wrote."""
     logger = run_logger()
@@ -152,7 +150,7 @@ def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -
     return written
 
 
-@task(cache_policy=NO_CACHE)
+@task()
 def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: datetime, db: str) -> LandingSummary:
     """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
     summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, author_salt(db))
@@ -231,7 +229,7 @@ def _validators(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> dict[s
     return found
 
 
-@task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient_only, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient_only)
 def load(db: str, landing: str) -> dict[str, int]:
     """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time."""
     with writer_lock(db):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -43,10 +44,43 @@ def lock_path(db: str | Path) -> Path:
 
 
 def prefect_server_url() -> str | None:
-    """The Prefect API this process talks to (environment, profile or test harness), or None when there is none."""
+    """The Prefect API this process talks to (environment, profile or test harness), or None when there is none.
+
+    Without Prefect loaded, the environment and the active profile answer (what ``prefect config set`` writes), so a
+    command that needs no server does not pay for importing Prefect; a ``prefect.toml``, ``.env`` or
+    ``pyproject.toml`` in the working directory may configure it too, and then Prefect itself is asked."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    if "prefect.settings" not in sys.modules and not _local_prefect_config():
+        return _profile_api_url()
     from prefect.settings import PREFECT_API_URL
 
     value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
+def _local_prefect_config() -> bool:
+    cwd = Path.cwd()
+    pyproject = cwd / "pyproject.toml"
+    return (
+        (cwd / "prefect.toml").exists()
+        or (cwd / ".env").exists()
+        or (pyproject.exists() and "[tool.prefect" in pyproject.read_text(encoding="utf-8", errors="replace"))
+    )
+
+
+def _profile_api_url() -> str | None:
+    """PREFECT_API_URL of the active Prefect profile (``$PREFECT_HOME/profiles.toml``), if it sets one."""
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    value = (profiles.get("profiles") or {}).get(active, {}).get("PREFECT_API_URL")
     return str(value) if value else None
 
 

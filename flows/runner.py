@@ -15,31 +15,41 @@ or a bad catalog fail at once, in both modes.
 
 from __future__ import annotations
 
+import functools
 import logging
+import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from prefect import Task
     from prefect.client.schemas.objects import State, TaskRun
 
-R = TypeVar("R")
 LOGGER_NAME = "outages"
 
 
 def in_flow_run() -> bool:
     """True inside a Prefect flow run (its tasks are then recorded as task runs)."""
+    if "prefect.context" not in sys.modules:
+        return False  # Prefect was never loaded: there is no run
     from prefect.context import FlowRunContext
 
     return FlowRunContext.get() is not None
 
 
-def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-    """The run's Prefect logger inside a flow or task run; otherwise the plain ``outages`` logger."""
+def in_prefect_run() -> bool:
+    """True inside a Prefect flow run or task run (a task called on its own under a server is one)."""
+    if "prefect.context" not in sys.modules:
+        return False
     from prefect.context import FlowRunContext, TaskRunContext
 
-    if FlowRunContext.get() is not None or TaskRunContext.get() is not None:
+    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The run's Prefect logger inside a flow or task run; otherwise the plain ``outages`` logger."""
+    if in_prefect_run():
         from prefect import get_run_logger
 
         return get_run_logger()
@@ -68,23 +78,24 @@ def transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -
     return isinstance(failure, BaseException) and is_transient(failure)
 
 
-def _delays(task: Task[..., Any]) -> list[float]:
-    declared = task.retry_delay_seconds
+def _delays(options: dict[str, Any]) -> list[float]:
+    retries = int(options.get("retries") or 0)
+    declared = options.get("retry_delay_seconds")
     if declared is None:
-        return [0.0] * task.retries
+        return [0.0] * retries
     if isinstance(declared, int | float):
-        return [float(declared)] * task.retries
+        return [float(declared)] * retries
     listed = [float(d) for d in declared]
-    return [listed[min(i, len(listed) - 1)] for i in range(task.retries)]
+    return [listed[min(i, len(listed) - 1)] for i in range(retries)]
 
 
-def step(task: Task[..., R], *args: Any, **kwargs: Any) -> R:
+def step(task: Any, *args: Any, **kwargs: Any) -> Any:
     """Run one ingest step: a task run inside a flow run, else the task's function with the task's retry policy."""
     if in_flow_run():
-        ran: R = task(*args, **kwargs)
-        return ran
-    function: Callable[..., R] = task.fn
-    delays = _delays(task)
+        return task(*args, **kwargs)
+    function: Callable[..., Any] = task.fn
+    options = task.options if isinstance(task, Deferred) else vars(task)
+    delays = _delays(options)
     for attempt in range(len(delays) + 1):
         try:
             return function(*args, **kwargs)
@@ -92,7 +103,7 @@ def step(task: Task[..., R], *args: Any, **kwargs: Any) -> R:
             if attempt == len(delays) or not is_transient(exc):
                 raise
             logging.getLogger(LOGGER_NAME).warning(
-                "%s failed (%s); trying again in %gs", task.name, exc, delays[attempt]
+                "%s failed (%s); trying again in %gs", function.__name__, exc, delays[attempt]
             )
             time.sleep(delays[attempt])
     raise AssertionError("unreachable")  # pragma: no cover
@@ -141,3 +152,58 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
         logger.setLevel(os.environ.get("PREFECT_LOGGING_LEVEL", "INFO").upper())
         logger.propagate = False
+
+
+class Deferred:
+    """A Prefect task or flow built on first use, so that importing the ingest steps costs no Prefect import (about
+    1.5 s of CPU: half of a one-source run). Calling it, or reading any Prefect attribute, builds the real object
+    (``prefect.task(**options)(fn)``) and uses it; ``fn`` and ``options`` are there without Prefect. Where Prefect is
+    already loaded (a worker, ``prefect deploy``, the test harness) the decorators return the real object at once."""
+
+    def __init__(self, kind: str, fn: Callable[..., Any], options: dict[str, Any]) -> None:
+        self.kind, self.fn, self.options = kind, fn, options
+        self._real: Any = None
+        functools.update_wrapper(self, fn)
+
+    def real(self) -> Any:
+        if self._real is None:
+            self._real = _build(self.kind, self.fn, self.options)
+        return self._real
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.real()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # only for what __init__ did not set: Prefect's own attributes
+        if name.startswith("__") or name == "_real":
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
+def _build(kind: str, fn: Callable[..., Any], options: dict[str, Any]) -> Any:
+    if kind == "flow":
+        from prefect import flow as prefect_flow
+
+        return prefect_flow(**options)(fn)
+    from prefect import task as prefect_task
+    from prefect.cache_policies import NO_CACHE
+
+    return prefect_task(cache_policy=NO_CACHE, **options)(fn)  # steps read and write files: never cached
+
+
+def _decorator(kind: str, options: dict[str, Any]) -> Callable[[Callable[..., Any]], Any]:
+    def wrap(fn: Callable[..., Any]) -> Any:
+        if "prefect" in sys.modules:
+            return _build(kind, fn, options)
+        return Deferred(kind, fn, options)
+
+    return wrap
+
+
+def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``@prefect.task(**options)`` for a step (never cached), built when first used (:class:`Deferred`)."""
+    return _decorator("task", options)
+
+
+def flow(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``@prefect.flow(**options)``, built when first used (:class:`Deferred`)."""
+    return _decorator("flow", options)
