@@ -24,10 +24,10 @@ from typing import Any, TextIO
 import orjson
 
 from scrapers import registry
+from scrapers.bodystore import body_path
 from scrapers.catalog import Catalog, Source
 from scrapers.plausibility import describe_dropped, drop_implausible
 from scrapers.records import Document, Parsed, ParseError, record_to_json
-from scrapers.spider import body_path
 from scrapers.timeparse import parse_iso_utc
 
 TABLES = (

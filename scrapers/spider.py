@@ -21,14 +21,11 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scrapers import registry
+from scrapers.bodystore import body_path
 from scrapers.records import Document, ParseError
 from scrapers.timeparse import parse_iso_utc
 
 MAX_REQUESTS_PER_SOURCE = 500  # a runaway pager stops here; the source is recorded as failed
-
-
-def body_path(store: Path, sha256: str) -> Path:
-    return store / sha256[:2] / sha256
 
 
 def store_body(store: Path, body: bytes) -> str:
