@@ -46,8 +46,10 @@ def machine_line(info: dict[str, str]) -> str:
 def readme_section(table_text: str, info: dict[str, str], when: str, note: str = "") -> str:
     intro = (
         '`make bench` (about 5 minutes; `make bench BENCH_ARGS="--sources 500"` and the other options of '
-        "`python -m bench --help` scale it down) measures polling, loading and querying against baselines run in the "
-        "same invocation; figures are printed, never asserted. Poll: Statuspage-style sources with bodies of "
+        "`python -m bench --help` scale it down) measures start-up, polling, loading and querying against baselines "
+        "run in the same invocation; figures are printed, never asserted. Start-up: one `outages ingest` of one "
+        "loopback source from a fresh process, against the same ingest as a Prefect flow run with its temporary "
+        "server. Poll: Statuspage-style sources with bodies of "
         "5-400 KB (log-uniform, mean 85 KB) on 50 loopback hosts (127.0.0.2-127.0.0.51), each run the real "
         '`outages ingest` command. Query figures marked "stopped" were interrupted at the cap of `--query-cap` '
         f"(60 s; 0 waits). Run of {when} on {machine_line(info)}{note}:"
