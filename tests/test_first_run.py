@@ -192,3 +192,31 @@ def test_the_flow_run_state_says_when_sources_failed(tmp_path: Path, loopback: L
     assert none.is_failed() and none.message == "all 2 sources failed: counts, good-status"
     result = none.result(raise_on_failure=False)
     assert isinstance(result, IngestResult) and result.exit_code == 1
+
+
+SERVER_URL = (
+    "import sys; from flows.locking import prefect_server_url; print(prefect_server_url(), 'prefect' in sys.modules)"
+)
+
+
+def test_the_server_check_reads_the_environment_and_the_profile_without_importing_prefect(tmp_path: Path) -> None:
+    def ask(**env: str) -> str:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        done = subprocess.run(
+            [sys.executable, "-c", SERVER_URL],
+            cwd=tmp_path,
+            env={**clean, "PREFECT_HOME": str(tmp_path / "home"), "PYTHONPATH": str(PROJECT_ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=BOUND_SECONDS,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert ask() == "None False"  # no server anywhere: Prefect is not even imported
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "profiles.toml").write_text(
+        'active = "trial"\n[profiles.trial]\nPREFECT_API_URL = "http://127.0.0.1:4299/api"\n', encoding="utf-8"
+    )
+    assert ask() == "http://127.0.0.1:4299/api False"  # what `prefect config set PREFECT_API_URL=...` writes
+    assert ask(PREFECT_API_URL="http://127.0.0.1:4300/api") == "http://127.0.0.1:4300/api False"
