@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format typecheck check clean bench reliability serve
+.PHONY: help setup demo test test-slow test-all lint format typecheck check clean bench reliability serve
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,12 +23,17 @@ setup: $(STAMP) ## Create .venv and install the pinned dependencies (the other t
 demo: $(STAMP) ## Replay 7 December 2021 through the real pipeline and print the timeline
 	$(BIN)/outages demo
 
-test: $(STAMP) ## Run the test suite (offline: loopback servers, real DuckDB files, real Prefect flows)
+test: $(STAMP) ## Run the test suite, slow tests aside (offline: loopback servers, real DuckDB files, real Prefect flows)
 	@# the HTML export is opened in Debian's chromium: installed here when missing and we are root (CI is)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium is not installed: the browser test of the HTML export will be skipped"
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+test-slow: $(STAMP) ## Only the slow tests: a real Prefect server trial, deployment runs on workers, long property runs
+	$(BIN)/pytest -m slow
+
+test-all: test test-slow ## Every test
 
 serve: $(STAMP) ## Run the prefect.yaml deployments here: Prefect server, work pool, deploy, worker; Ctrl-C stops
 	$(BIN)/outages serve

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import complaints, load, poll, posts, query
+from bench import complaints, load, poll, posts, query, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -47,8 +47,10 @@ def machine_line(info: dict[str, str]) -> str:
 def readme_section(table_text: str, info: dict[str, str], when: str, note: str = "") -> str:
     intro = (
         '`make bench` (about 5 minutes; `make bench BENCH_ARGS="--sources 500"` and the other options of '
-        "`python -m bench --help` scale it down) measures polling, loading and querying against baselines run in the "
-        "same invocation; figures are printed, never asserted. Poll: Statuspage-style sources with bodies of "
+        "`python -m bench --help` scale it down) measures start-up, polling, loading and querying against baselines "
+        "run in the same invocation; figures are printed, never asserted. Start-up: one `outages ingest` of one "
+        "loopback source from a fresh process, against the same ingest as a Prefect flow run with its temporary "
+        "server. Poll: Statuspage-style sources with bodies of "
         "5-400 KB (log-uniform, mean 85 KB) on 50 loopback hosts (127.0.0.2-127.0.0.51), each run the real "
         '`outages ingest` command. Query figures marked "stopped" were interrupted at the cap of `--query-cap` '
         f"(60 s; 0 waits). Run of {when} on {machine_line(info)}{note}:"
@@ -96,17 +98,18 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
     )
+    parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
         "--only",
-        default="poll,load,query,posts,complaints",
-        help="comma-separated subset of poll,load,query,posts,complaints",
+        default="startup,poll,load,query,posts,complaints",
+        help="comma-separated subset of startup,poll,load,query,posts,complaints",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"poll", "load", "query", "posts", "complaints"}
+    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -117,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[str, Any] = {"machine": info}
     started = time.perf_counter()
     try:
+        if "startup" in chosen:
+            found, raw["startup"] = startup.run(args.startup_runs, workdir / "startup")
+            rows += found
         if "poll" in chosen:
             found, raw["poll"] = poll.run(args.sources, workdir / "poll")
             rows += found

@@ -19,9 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-
+from flows.runner import task
 from warehouse.files import WarehouseFiles
 from warehouse.readouts.text import fmt_interval, md_escape
 from warehouse.reads import read_run
@@ -169,7 +167,7 @@ def publish(changes: RunChanges) -> None:
     )
 
 
-@task(cache_policy=NO_CACHE)
+@task()
 def publish_ingest_artifacts(
     db: str,
     run_id: str,
@@ -178,7 +176,9 @@ def publish_ingest_artifacts(
     rows_added: dict[str, int],
 ) -> RunChanges | None:
     """Summarize the run and publish its artifacts; a failure here is logged, never raised."""
-    logger = get_run_logger()
+    from flows.runner import in_prefect_run, run_logger
+
+    logger = run_logger()
     try:
         changes = run_changes(
             db,
@@ -187,7 +187,8 @@ def publish_ingest_artifacts(
             failed_sources=failed_sources,
             rows_added=rows_added,
         )
-        publish(changes)
+        if in_prefect_run():  # without a Prefect run there is nowhere to publish (the run's outages are recorded)
+            publish(changes)
     except Exception as exc:  # the run's data is loaded; a missing summary must not fail it
         logger.warning("could not publish the ingest artifacts of run %s: %s", run_id, exc)
         return None

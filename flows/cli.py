@@ -7,12 +7,12 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from flows.cli_catalog import catalog as catalog_group
-from scrapers import registry
 from warehouse.readouts.formats import FORMATS
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
@@ -50,8 +50,26 @@ class TimeZoneName(click.ParamType):  # type: ignore[type-arg]
             self.fail(f"unknown time zone {value!r} (use an IANA name such as America/New_York)", param, ctx)
 
 
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no message)"
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """End the command with one line on standard error, or with the traceback under ``--debug``."""
+    ctx = click.get_current_context(silent=True)
+    debug = bool(ctx and ctx.find_root().obj and ctx.find_root().obj.get("debug"))
+    if debug and sys.exc_info()[1] is not None:
+        raise
+    hint = "" if debug or code == EXIT_USAGE else "  (outages --debug ... shows the traceback)"
+    click.echo(message + hint, err=True)
+    sys.exit(code)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="OUTAGES_DEBUG", help="Show the full traceback of an error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Status dashboards and user complaints, scraped into one queryable history of incidents.
 
     \b
@@ -61,6 +79,7 @@ def main() -> None:
         outages timeline --db outages.duckdb --service aws --tz America/New_York
         outages export --db outages.duckdb --outage aws@2021-12-07T15:30Z --format html --out aws.html
     """
+    ctx.obj = {"debug": debug}
 
 
 @main.command()
@@ -122,22 +141,31 @@ def ingest(
         outages ingest --tag cloud --db outages.duckdb
     """
     from flows.cli_catalog import load_or_exit, sources_or_exit
+    from flows.paths import absolute
 
+    sources, db = (absolute(sources) if sources else None), absolute(db)  # the crawl runs elsewhere: no relative path
     if not sources_or_exit(load_or_exit(sources), only, kinds, tags):
         click.echo("configuration error: --only, --kind and --tag together choose no source", err=True)
         sys.exit(EXIT_USAGE)
-    from flows.ingest import ingest as ingest_flow
+    from flows.preflight import SetupError, check_warehouse
+    from flows.runner import run_ingest
 
-    result = ingest_flow(
-        sources=sources,
-        db=db,
-        timeout_seconds=timeout_seconds,
-        as_of=as_of.isoformat() if as_of else None,
-        only=list(only) or None,
-        kinds=list(kinds) or None,
-        tags=list(tags) or None,
-        since=since.isoformat() if since else None,
-    )
+    try:
+        check_warehouse(db)
+        result = run_ingest(
+            sources=sources,
+            db=db,
+            timeout_seconds=timeout_seconds,
+            as_of=as_of.isoformat() if as_of else None,
+            only=list(only) or None,
+            kinds=list(kinds) or None,
+            tags=list(tags) or None,
+            since=since.isoformat() if since else None,
+        )
+    except SetupError as exc:
+        fail(f"setup error: {exc}", EXIT_USAGE)
+    except Exception as exc:
+        fail(f"ingest failed: {type(exc).__name__}: {first_line(exc)}", EXIT_SOURCES_FAILED)
     ok = result.sources_total - result.sources_failed
     click.echo(f"run {result.run_id}: {ok}/{result.sources_total} sources loaded into {db}")
     for source_id, reasons in sorted(result.failures.items()):
@@ -200,7 +228,7 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
     try:
         services = warehouse_services_or_exit(con, services, db)
         window = Window(since, until, services)
-        click.echo(render_text(timeline_rows(con, window), outage_rows(con, window), tz), nl=False)
+        click.echo(render_text(timeline_rows(con, window, ("time_source",)), outage_rows(con, window), tz), nl=False)
     finally:
         con.close()
 
@@ -289,6 +317,7 @@ def parse(file: str, kind: str | None, url: str | None) -> None:
     """
     from datetime import UTC, datetime
 
+    from scrapers import registry
     from scrapers.records import Document, ParseError, record_to_json
 
     body = Path(file).read_bytes()
@@ -327,6 +356,8 @@ def kinds(as_json: bool) -> None:
     Example:
         outages kinds
     """
+    from scrapers import registry
+
     rows = [{"kind": name, "description": registry.get(name).description} for name in registry.names()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -350,24 +381,32 @@ def kinds(as_json: bool) -> None:
     show_default=True,
     help="Where the trial's Prefect keeps its database and the server's and workers' logs.",
 )
-def serve(port: int, prefect_file: Path | None, home: Path) -> None:
+@click.option("--run-now", is_flag=True, help="Once ready, start one run of each ingest deployment.")
+def serve(port: int, prefect_file: Path | None, home: Path, run_now: bool) -> None:
     """Run the prefect.yaml deployments on this machine: a local Prefect server, the work pool, every deployment
     and a process worker, until Ctrl-C stops them all (a trial of what the README's "Scheduled ingestion" sets up).
 
     \b
     Example:
-        outages serve --port 4200
+        outages serve --port 4200 --run-now
     """
     from flows.serve import ServeError
     from flows.serve import serve as run_serve
 
     try:
-        code = run_serve(port=port, prefect_file=prefect_file, home=home, say=click.echo)
+        code = run_serve(port=port, prefect_file=prefect_file, home=home, say=click.echo, run_now=run_now)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
 
 
+def _add_sql_command() -> None:
+    from flows.cli_sql import sql
+
+    main.add_command(sql)
+
+
+_add_sql_command()
 main.add_command(catalog_group, "catalog")  # outages catalog search | show | check (flows/cli_catalog.py)
 from flows import cli_import  # noqa: E402, F401  (registers outages import-counts)
 

@@ -49,8 +49,9 @@ def replay_day(
     clock: tuple[str, ...] = CLOCK,
     echo: Callable[[str], object] = print,
 ) -> list[int]:
-    """Run the ingest flow once per clock tick; returns each run's exit code."""
-    from flows.ingest import ingest
+    """Run the ingest flow once per clock tick (a flow run under a Prefect server, else its steps in order); returns
+    each run's exit code."""
+    from flows.runner import run_ingest
 
     codes = []
     for number, tick in enumerate(clock):
@@ -59,7 +60,7 @@ def replay_day(
         started = time.monotonic()
         # the first run reads posts from the start of the replay's history; later runs from their last read
         since = server.specs["complaints"]["history_start"] if number == 0 else None
-        result = ingest(sources=str(catalog), db=str(db), as_of=at.isoformat(), timeout_seconds=10, since=since)
+        result = run_ingest(sources=str(catalog), db=str(db), as_of=at.isoformat(), timeout_seconds=10, since=since)
         codes.append(result.exit_code)
         added = sum(v for k, v in result.rows_added.items() if k != "raw_fetches")
         echo(

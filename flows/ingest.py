@@ -14,13 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-
 from flows.artifacts import publish_ingest_artifacts
 from flows.catalogs import catalog_for, choose_sources
 from flows.locking import writer_lock
-from flows.paths import PROJECT_ROOT
+from flows.paths import PROJECT_ROOT, absolute
+from flows.runner import finish, flow, run_logger, step, task, transient_only
 from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
 from warehouse.crashpoints import crash_point
@@ -96,10 +94,10 @@ def plan_requests(
     return plan
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only)
 def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -> int:
     """Fetch every planned URL in a fresh process; returns how many fetch records it wrote."""
-    logger = get_run_logger()
+    logger = run_logger()
     command = [
         sys.executable,
         "-m",
@@ -135,11 +133,11 @@ def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -
     return written
 
 
-@task(cache_policy=NO_CACHE)
+@task()
 def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: datetime, db: str) -> LandingSummary:
     """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
     summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, WarehouseFiles(db).author_salt())
-    logger = get_run_logger()
+    logger = run_logger()
     logger.info(
         "staged: %d bodies parsed, %d unchanged since the warehouse loaded them (not parsed again)",
         summary.documents_parsed,
@@ -152,7 +150,7 @@ def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: d
     return summary
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient_only)
 def load(db: str, landing: str) -> dict[str, int]:
     """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time
     (``load_landing`` holds the file lock itself; the flow adds the Prefect limit around it)."""
@@ -170,7 +168,7 @@ def ingest(
     kinds: list[str] | None = None,
     since: str | None = None,
     tags: list[str] | None = None,
-) -> IngestResult:
+) -> Any:  # an IngestResult; inside a flow run, the Failed/Completed state carrying it when sources failed
     """Fetch every source of the catalog, keep the bodies, parse, and load them into the DuckDB file ``db``.
 
     ``sources`` is a catalog YAML (default: the built-in live catalog); ``as_of`` stamps fetches with a simulated
@@ -179,6 +177,7 @@ def ingest(
     to the services with one of those tags (``[cloud]``). Complaint sources read posts from ``since`` (ISO 8601), else
     from their last successful read, else from 24 hours back.
     """
+    db, sources = absolute(db), absolute(sources) if sources else None  # a worker's or caller's cwd never matters
     started = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     files = WarehouseFiles(db)
@@ -198,14 +197,14 @@ def ingest(
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
     crash_point("ingest:planned")  # inert unless a crash-safety test names it (warehouse/crashpoints.py)
     store = files.bodies
-    crawl(str(run_dir), str(store), timeout_seconds, as_of)
+    step(crawl, str(run_dir), str(store), timeout_seconds, as_of)
     crash_point("ingest:crawled")
-    summary = stage(str(run_dir), str(store), catalog, run_id, started, db)
+    summary = step(stage, str(run_dir), str(store), catalog, run_id, started, db)
     crash_point("ingest:staged")
-    added = load(db, str(run_dir / "landing"))
+    added = step(load, db, str(run_dir / "landing"))
     crash_point("ingest:loaded")
-    publish_ingest_artifacts(db, run_id, summary.sources_total, summary.failed_sources, added)
-    return IngestResult(
+    step(publish_ingest_artifacts, db, run_id, summary.sources_total, summary.failed_sources, added)
+    result = IngestResult(
         run_id=run_id,
         sources_total=summary.sources_total,
         sources_failed=summary.sources_failed,
@@ -215,3 +214,4 @@ def ingest(
         documents_parsed=summary.documents_parsed,
         documents_unchanged=summary.documents_unchanged,
     )
+    return finish(result, total=summary.sources_total, failed=summary.failed_sources)  # Failed when all failed

@@ -15,12 +15,14 @@ The kernel drops a ``flock`` when its holder dies, and the Prefect slot is a lea
 renewing it, so a crashed writer never wedges the warehouse. Prefect's default lease is 300 s, so a writer killed
 mid-load (SIGKILL, OOM) used to stall every later ingest for five minutes (found by tests/test_crash_safety.py); the
 lease is now :data:`WRITER_LEASE_SECONDS`, the shortest the server accepts (renewed every 45 s while held), so the stall
-is at most a minute plus one pass of the server's lease repossessor (15 s by default). Without a server (the CLI's
-ephemeral one dies with the process) there is no stall at all.
+is at most a minute plus one pass of the server's lease repossessor (15 s by default). Without a server (a bare
+`outages ingest`) there is no stall at all.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
@@ -32,10 +34,43 @@ WRITER_LEASE_SECONDS = 60.0  # Prefect refuses leases shorter than 60 s
 
 
 def prefect_server_url() -> str | None:
-    """The Prefect API this process talks to, or None when it runs against an ephemeral in-process server."""
+    """The Prefect API this process talks to (environment, profile or test harness), or None when there is none.
+
+    Without Prefect loaded, the environment and the active profile answer (what ``prefect config set`` writes), so a
+    command that needs no server does not pay for importing Prefect; a ``prefect.toml``, ``.env`` or
+    ``pyproject.toml`` in the working directory may configure it too, and then Prefect itself is asked."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    if "prefect.settings" not in sys.modules and not _local_prefect_config():
+        return _profile_api_url()
     from prefect.settings import PREFECT_API_URL
 
     value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
+def _local_prefect_config() -> bool:
+    cwd = Path.cwd()
+    pyproject = cwd / "pyproject.toml"
+    return (
+        (cwd / "prefect.toml").exists()
+        or (cwd / ".env").exists()
+        or (pyproject.exists() and "[tool.prefect" in pyproject.read_text(encoding="utf-8", errors="replace"))
+    )
+
+
+def _profile_api_url() -> str | None:
+    """PREFECT_API_URL of the active Prefect profile (``$PREFECT_HOME/profiles.toml``), if it sets one."""
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    value = (profiles.get("profiles") or {}).get(active, {}).get("PREFECT_API_URL")
     return str(value) if value else None
 
 

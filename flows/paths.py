@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from warehouse.files import WarehouseFiles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: prefect.yaml, scrapers/, flows/
+
+
+def absolute(path: str | Path) -> str:
+    """``path`` made absolute against this process's working directory (``~`` expanded), resolved once at the edge
+    so the crawl process (which runs from the project root) and every task see the same file."""
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
 
 
 def landing_root(db: str | Path) -> Path:

@@ -24,6 +24,7 @@ from typing import IO
 import yaml
 
 from flows.paths import PROJECT_ROOT
+from flows.serve_status import report_ready, run_ingest_deployments_now
 
 SERVER_START_SECONDS = 120.0  # a first start migrates the server's database: tens of seconds on a small machine
 
@@ -121,9 +122,11 @@ def serve(
     prefect_file: Path | None = None,
     home: Path = Path(".prefect-serve"),
     say: Callable[[str], None] = print,
+    run_now: bool = False,
 ) -> int:
     """Run the trial until interrupted (``prefect_file`` defaults to the project's prefect.yaml); returns 0 after a
-    clean stop, 1 when a worker or the server died."""
+    clean stop, 1 when a worker or the server died. Once ready it says where everything is and when each deployment
+    runs next; ``run_now`` starts one run of each ingest deployment at once."""
     prefect_file = (prefect_file or PROJECT_ROOT / "prefect.yaml").resolve()
     pools = work_pools(prefect_file)
     home.mkdir(parents=True, exist_ok=True)
@@ -166,6 +169,9 @@ def serve(
                 f"ready: deployments of {prefect_file.name} on pool(s) {', '.join(pools)}; "
                 f"UI http://127.0.0.1:{port}; worker logs in {home}; Ctrl-C stops everything"
             )
+            found = report_ready(api_url, f"http://127.0.0.1:{port}", say)
+            if run_now:
+                run_ingest_deployments_now(api_url, found, say)
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(1.0)
             what, died = next((what, p) for what, p in processes.items() if p.poll() is not None)

@@ -16,7 +16,8 @@ def prefect_harness() -> Iterator[None]:
     """One Prefect test server (temporary SQLite) for every flow test of the session."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # a bound for a server that never starts, not a timing: on a busy 2-core machine a start can take minutes
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 

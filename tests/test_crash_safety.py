@@ -48,7 +48,7 @@ LATER = "2021-12-07T18:00:00+00:00"
 SALT = "crash-safety-salt"
 INGEST = [sys.executable, "-m", "flows.cli", "ingest"]  # `outages ingest`, from this checkout
 BOUND_SECONDS = 240  # no ingest process of this file lives longer
-RANDOM_SPAN_SECONDS = float(os.environ.get("OUTAGES_CRASH_RANDOM_SPAN", "15"))  # an ephemeral-server run's length
+RANDOM_SPAN_SECONDS = float(os.environ.get("OUTAGES_CRASH_RANDOM_SPAN", "5"))  # a serverless run's length, about
 RUN_LOGS = ("raw_ingest_runs", "raw_fetches", "raw_ingest_errors", "ingest_errors", "source_status")
 
 NAMED_POINTS = [
@@ -104,8 +104,8 @@ sources:
 
 
 def child_env(folder: Path, api_url: str | None, **extra: str) -> dict[str, str]:
-    """With ``api_url`` the process uses that Prefect server; without, it starts its own ephemeral one, as a bare
-    ``outages ingest`` does (slower to start, but it dies with the process: nothing is left leased)."""
+    """With ``api_url`` the process uses that Prefect server; without, it runs with no server, as a bare
+    ``outages ingest`` does (nothing is leased, so a kill leaves only the file lock, which dies with the process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != KILL_AT}
     env.update(
         PREFECT_LOGGING_LEVEL="WARNING",
@@ -127,7 +127,7 @@ def holds_the_writer_slot(point: str) -> bool:
 
     A SIGKILL there leaves the slot leased until the lease runs out (60 s, Prefect's minimum, plus the repossessor's
     pass; see flows/locking.py): correct, but a minute per kill point. Those kills (and random ones, which may land
-    there) run with an ephemeral server of their own, as a bare ``outages ingest`` does; every other run, the
+    there) run with no server, as a bare ``outages ingest`` does; every other run, the
     baseline and each rerun use the test session's server.
     """
     return point.startswith(("load:", "migration:", "random:"))

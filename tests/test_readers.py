@@ -251,6 +251,7 @@ def test_a_writer_waits_for_an_open_reader_and_then_says_which_lock(tmp_path: Pa
         reader.close()
     assert attempt.returncode != 0
     assert "WarehouseLockedError" in attempt.stderr and "locked by another process" in attempt.stderr
+    assert f"PID {os.getpid()} (" in attempt.stderr  # it names the holder: this test's own process
     connect(db).close()  # once the reader is gone, the writer gets in
 
 

@@ -96,6 +96,7 @@ def wait_for_line(lines: queue.Queue[str], starting: str, seconds: float, seen: 
     pytest.fail(f"no line starting {starting!r} within {seconds}s; output: {''.join(seen)}")
 
 
+@pytest.mark.slow  # a real Prefect server, deploy, a worker: minutes on 2 cores
 def test_serve_runs_a_deployment_end_to_end_and_stops_on_ctrl_c(tmp_path: Path, loopback: LoopbackServer) -> None:
     serve_good(loopback)
     catalog = write_catalog(tmp_path, loopback)
@@ -116,6 +117,7 @@ def test_serve_runs_a_deployment_end_to_end_and_stops_on_ctrl_c(tmp_path: Path, 
             str(prefect_file),
             "--home",
             str(tmp_path / "home"),
+            "--run-now",
         ],
         cwd=PROJECT_ROOT,
         env=env,
@@ -128,25 +130,34 @@ def test_serve_runs_a_deployment_end_to_end_and_stops_on_ctrl_c(tmp_path: Path, 
         lines = lines_of(process)
         wait_for_line(lines, "ready:", READY_SECONDS, seen)
         base = f"http://127.0.0.1:{port}/api"
+        assert wait_for_line(lines, "  UI:", 30, seen).split() == ["UI:", f"http://127.0.0.1:{port}"]
+        assert wait_for_line(lines, "  API:", 30, seen).split() == ["API:", base]
+        assert wait_for_line(lines, "  to run commands", 30, seen).endswith(f"export PREFECT_API_URL={base}\n")
+        assert wait_for_line(lines, "  warehouse:", 30, seen).split() == ["warehouse:", str(db)]
+        said = [wait_for_line(lines, "  deployment ", 30, seen) for _ in range(4)]
+        assert all("next run no active schedule" in line for line in said), said  # this file's schedules are off
+        started = [wait_for_line(lines, "  started ", 60, seen) for _ in range(2)]  # --run-now: each ingest deployment
+        assert sorted(line.split()[1] for line in started) == ["complaints", "status-pages"]
         deployed = api(f"{base}/deployments/filter", {})
         assert sorted(d["name"] for d in deployed) == sorted(
             d["name"] for d in yaml.safe_load(prefect_file.read_text(encoding="utf-8"))["deployments"]
         )
         assert all(not schedule["active"] for d in deployed for schedule in d["schedules"])
-        deployment = api(f"{base}/deployments/name/ingest/status-pages")
-        run = api(f"{base}/deployments/{deployment['id']}/create_flow_run", {})
-        deadline = time.monotonic() + RUN_SECONDS
-        while time.monotonic() < deadline:
-            state = api(f"{base}/flow_runs/{run['id']}")["state"]
-            if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
-                break
-            time.sleep(1)
-        assert state["type"] == "COMPLETED", f"{state}\n{logs(tmp_path / 'home')}"
+        for line in started:  # "  started NAME now: flow run RUN-NAME (ID)"
+            run_id = line.strip().rsplit("(", 1)[1].rstrip(")")
+            deadline = time.monotonic() + RUN_SECONDS
+            while time.monotonic() < deadline:
+                state = api(f"{base}/flow_runs/{run_id}")["state"]
+                if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                    break
+                time.sleep(1)
+            assert state["type"] == "COMPLETED", f"{line}{state}\n{logs(tmp_path / 'home')}"
         con = duckdb.connect(str(db), read_only=True)
         try:
-            # the status-pages deployment reads the status page, not the complaint counts of the same catalog
+            # each ingest deployment read its own kinds: the status page, and the complaint counts
             assert con.execute("select count(*) from incidents").fetchone() == (1,)
-            assert con.execute("select count(*) from raw_complaint_counts").fetchone() == (0,)
+            assert con.execute("select count(distinct source_id) from raw_fetches").fetchone() == (2,)
+            assert con.execute("select count(*) from raw_complaint_counts").fetchone() == (2,)
         finally:
             con.close()
     finally:

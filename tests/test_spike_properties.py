@@ -299,6 +299,7 @@ def test_a_sufficient_step_is_always_flagged(series: Series, tmp_path_factory: p
         assert found_outages == [(started, ended, peak, False)]
 
 
+@pytest.mark.slow  # three warehouses per example
 @PROPERTY_SETTINGS
 @given(series=st.one_of(flat_series(), stepped_series()))
 def test_the_same_input_gives_the_same_answer(series: Series, tmp_path_factory: pytest.TempPathFactory) -> None:

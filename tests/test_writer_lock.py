@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from warehouse.lock import file_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUND_SECONDS = 120  # every subprocess of this file is killed after this long
+RUNS_BOUND_SECONDS = 600  # four deployment runs on two workers: a bound for a wedged run, not a timing (busy machines)
 
 # `outages ingest ARGS`, with the load step traced (start and end times, appended to $TRACE) and held one second.
 TRACED_INGEST = textwrap.dedent(
@@ -54,14 +56,14 @@ TRACED_INGEST = textwrap.dedent(
     """
 )
 
-# Hold the writer lock of $DB for $HOLD seconds, saying "held" once it is held.
+# Hold the writer lock of $DB until standard input closes, saying "held" once it is held (no timing involved).
 HOLD_LOCK = textwrap.dedent(
     """
-    import os, sys, time
+    import os, sys
     from flows.locking import writer_lock
     with writer_lock(os.environ["DB"]):
         print("held", flush=True)
-        time.sleep(float(os.environ["HOLD"]))
+        sys.stdin.read()
     """
 )
 
@@ -84,7 +86,7 @@ def child_env(tmp_path: Path, api_url: str | None, **extra: str) -> dict[str, st
     env.update(PREFECT_LOGGING_LEVEL="WARNING", PREFECT_SERVER_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT))
     if api_url:
         env["PREFECT_API_URL"] = api_url
-    else:  # an ephemeral server of its own, with its own database: nothing shared but the file lock
+    else:  # no server (a Prefect home of its own, should anything look for one): nothing shared but the file lock
         env["PREFECT_HOME"] = str(tmp_path / f"prefect-home-{time.monotonic_ns()}")
     env.update(extra)
     return env
@@ -167,6 +169,7 @@ def single_run_db(tmp_path: Path, loopback: LoopbackServer, prefect_harness: Non
     return db
 
 
+@pytest.mark.slow  # two flow runs against the harness server
 def test_two_ingests_at_once_against_a_prefect_server(
     tmp_path: Path, loopback: LoopbackServer, single_run_db: Path
 ) -> None:
@@ -185,7 +188,7 @@ def test_two_ingests_at_once_against_a_prefect_server(
 
 
 def test_two_ingests_at_once_without_a_server(tmp_path: Path, loopback: LoopbackServer, single_run_db: Path) -> None:
-    """Each process starts its own ephemeral Prefect server: only the file lock is shared, and it suffices."""
+    """No Prefect server at all (each command runs its steps in its own process): the file lock suffices."""
     catalog = write_catalog(tmp_path, loopback)
     db = tmp_path / "shared" / "w.duckdb"
     loads = run_two_ingests(tmp_path, catalog, db, None)
@@ -194,11 +197,13 @@ def test_two_ingests_at_once_without_a_server(tmp_path: Path, loopback: Loopback
     assert WarehouseFiles(db).lock.exists()
 
 
-def start_holder(tmp_path: Path, db: Path, url: str | None, hold: float) -> subprocess.Popen[str]:
+def start_holder(tmp_path: Path, db: Path, url: str | None) -> subprocess.Popen[str]:
+    """A process holding the writer lock of ``db`` until its standard input is closed (:func:`release`)."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK],
         cwd=ROOT,
-        env=child_env(tmp_path, url, DB=str(db), HOLD=str(hold)),
+        env=child_env(tmp_path, url, DB=str(db)),
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -208,16 +213,23 @@ def start_holder(tmp_path: Path, db: Path, url: str | None, hold: float) -> subp
     return holder
 
 
+def release(holder: subprocess.Popen[str], released: threading.Event | None = None) -> None:
+    if released is not None:
+        released.set()
+    assert holder.stdin is not None
+    holder.stdin.close()
+
+
 def test_the_file_lock_holds_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    holder = start_holder(tmp_path, db, None, hold=3)
+    holder = start_holder(tmp_path, db, None)
+    released = threading.Event()
     try:
         with pytest.raises(TimeoutError), file_lock(WarehouseFiles(db).lock, timeout_seconds=0.5):
             pass
-        started = time.monotonic()
+        threading.Timer(0.5, release, (holder, released)).start()
         with file_lock(WarehouseFiles(db).lock, timeout_seconds=BOUND_SECONDS):
-            waited = time.monotonic() - started
-        assert waited > 0.5  # it waited for the holder to let go
+            assert released.is_set()  # it waited for the holder to let go
         assert holder.wait(timeout=BOUND_SECONDS) == 0
     finally:
         holder.kill()
@@ -227,7 +239,7 @@ def test_the_file_lock_holds_across_processes(tmp_path: Path) -> None:
 def test_the_global_limit_holds_across_processes_and_warehouses(tmp_path: Path) -> None:
     """Under a server the limit is global: a writer of another DuckDB file (another lock file) waits too."""
     url = api_url()
-    holder = start_holder(tmp_path, tmp_path / "a.duckdb", url, hold=6)
+    holder = start_holder(tmp_path, tmp_path / "a.duckdb", url)
     try:
         attempt = subprocess.run(
             [sys.executable, "-c", TRY_LOCK],
@@ -238,6 +250,7 @@ def test_the_global_limit_holds_across_processes_and_warehouses(tmp_path: Path) 
             timeout=BOUND_SECONDS,
         )
         assert attempt.returncode == 3, attempt.stderr[-2000:]
+        release(holder)
         assert holder.wait(timeout=BOUND_SECONDS) == 0
         with writer_lock(tmp_path / "b.duckdb", timeout_seconds=10):
             pass  # free again once the holder let go
@@ -276,6 +289,7 @@ def test_maintenance_flows_rebuild_and_back_up_without_losing_anything(
     assert second["archived_bodies"] == 0 and second["archived_runs"] == 0  # nothing new to keep
 
 
+@pytest.mark.slow  # two process workers, four flow runs
 @pytest.mark.usefixtures("prefect_harness")
 def test_deployment_runs_on_two_process_workers_at_once(tmp_path: Path, loopback: LoopbackServer) -> None:
     """The scheduled path: a deployment of the ingest flow, two process workers on one pool, four runs at once."""
@@ -312,7 +326,7 @@ def test_deployment_runs_on_two_process_workers_at_once(tmp_path: Path, loopback
     ]
     try:
         runs = [run_deployment(deployment, timeout=0) for _ in range(4)]
-        deadline = time.monotonic() + BOUND_SECONDS
+        deadline = time.monotonic() + RUNS_BOUND_SECONDS
         with get_client(sync_client=True) as client:
             while time.monotonic() < deadline:
                 finished = [client.read_flow_run(run.id) for run in runs]
@@ -320,7 +334,7 @@ def test_deployment_runs_on_two_process_workers_at_once(tmp_path: Path, loopback
                     break
                 time.sleep(0.5)
             else:
-                pytest.fail(f"deployment runs still not finished after {BOUND_SECONDS}s")
+                pytest.fail(f"deployment runs still not finished after {RUNS_BOUND_SECONDS}s")
             limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
             client.delete_work_pool(pool)
     finally:

@@ -19,6 +19,7 @@ from warehouse.crashpoints import crash_point
 from warehouse.db import connect, migrate, quote_ident
 from warehouse.files import WarehouseFiles
 from warehouse.lock import DEFAULT_TIMEOUT_SECONDS, writer_file_lock
+from warehouse.lockinfo import lock_holder
 from warehouse.models import build_models
 
 LOAD_MEMORY_FLOOR = 768 * 1024**2  # bytes: the least memory DuckDB gets while it reads a landing (_bounded_memory)
@@ -47,8 +48,8 @@ def connect_writer(db: str | Path, *, wait_seconds: float = 60.0) -> duckdb.Duck
                 raise
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
-                    f"{db} is locked by another process (an ingest or an open DuckDB session) "
-                    f"and stayed locked for {wait_seconds:g}s; close it or try again later"
+                    f"{db} is locked by another process (an ingest or an open DuckDB session: "
+                    f"{lock_holder(str(exc))}) and stayed locked for {wait_seconds:g}s; close it or try again later"
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)

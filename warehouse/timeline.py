@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from warehouse.db import quote_ident
 from warehouse.readouts.text import fmt_interval, fmt_time
 
 TIMELINE_COLUMNS = (
@@ -48,11 +50,16 @@ class Window:
         return " and ".join(clauses), params
 
 
-def timeline_rows(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str, Any]]:
+def timeline_rows(
+    con: duckdb.DuckDBPyConnection, window: Window, optional: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The timeline's rows in ``window``; ``optional`` columns are added when the view has them."""
     where, params = window.where()
-    columns = ", ".join(TIMELINE_COLUMNS)
+    present = {d[0] for d in con.execute("select * from timeline limit 0").description or ()}
+    names = (*TIMELINE_COLUMNS, *(c for c in optional if c in present))
+    columns = ", ".join(quote_ident(name) for name in names)
     cursor = con.execute(f"select {columns} from timeline where {where} order by occurred_at, service_id, kind", params)
-    return [dict(zip(TIMELINE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def outage_rows(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str, Any]]:
@@ -67,7 +74,48 @@ def outage_rows(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def render_text(rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: ZoneInfo, width: int = 110) -> str:
+KIND_LABELS = {
+    "official_update": "post",
+    "spike_start": "spike start",
+    "spike_peak": "spike peak",
+    "spike_end": "spike end",
+    "component_change": "component",
+}
+TIMES = "\u00d7"  # "x13": the multiplication sign before a repeat count
+OBSERVED = "~"  # before a time the source did not state: we only observed it (a ``time_source`` of 'observed')
+
+
+def _collapse(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int, dict[str, Any]]]:
+    """(first row, how many, last row): a row identical to the previous row of its service (same kind, title and
+    status) is folded into it, so thirteen repeats of one update are one line with the count."""
+    out: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
+    latest: dict[Any, int] = {}  # service -> index in out of its latest line
+    for row in rows:
+        at = latest.get(row["service_id"])
+        if at is not None and _key(out[at][0]) == _key(row):
+            first, count, _ = out[at]
+            out[at] = (first, count + 1, row)
+            continue
+        latest[row["service_id"]] = len(out)
+        out.append((row, 1, row))
+    return out
+
+
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["kind"], row["title"], row["status"], row.get("time_source"))
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def render_text(
+    rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: ZoneInfo, width: int | None = None
+) -> str:
+    """The timeline for a terminal ``width`` columns wide (default: this terminal's): time, service, what, status, then
+    the title cut to fit. Repeats of one update are one line (with their count and the time of the last); a time
+    marked ``~`` was observed by us, not stated by the source."""
+    width = width or shutil.get_terminal_size((110, 24)).columns
     lines = []
     if outages:
         lines.append("Complaint spikes and their acknowledgment")
@@ -76,16 +124,44 @@ def render_text(rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: Z
         )
         for o in outages:
             lines.append(
-                f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} {fmt_time(o['acknowledged_at'], tz):<22} "
-                f"{fmt_interval(o['time_to_acknowledge']):>8}  {o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}"
+                _fit(
+                    f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} "
+                    f"{fmt_time(o['acknowledged_at'], tz):<22} {fmt_interval(o['time_to_acknowledge']):>8}  "
+                    f"{o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}",
+                    width,
+                )
             )
         lines.append("")
     lines.append("Timeline")
-    for row in rows:
-        reports = f" ({row['reports']:,} reports)" if row["reports"] is not None else ""
-        when, service = fmt_time(row["occurred_at"], tz), row["service_id"] or "-"
-        text = f"  {when:<22} {service:<11} {row['kind']:<16} {row['title']}{reports}"
-        lines.append(text if len(text) <= width else text[: width - 1] + "…")
+    folded = _collapse(rows)
+    service_w = max([7, *(len(str(r["service_id"] or "-")) for r, _, _ in folded)])
+    status_w = max([6, *(len(str(r["status"] or "")) for r, _, _ in folded)])
+    kind_w = max([4, *(len(KIND_LABELS.get(r["kind"], r["kind"])) for r, _, _ in folded)])
+    time_w = max([16, *(len(fmt_time(r["occurred_at"], tz)) + 1 for r, _, _ in folded)])
+    lines.append(
+        _fit(f"  {' time':<{time_w}} {'service':<{service_w}} {'what':<{kind_w}} {'status':<{status_w}} title", width)
+    )
+    for row, count, last in folded:
+        observed = OBSERVED if row.get("time_source") == "observed" else " "
+        when = observed + fmt_time(row["occurred_at"], tz)
+        status = row["status"] or ""
+        title = str(row["title"] or "")
+        if status and title.endswith(f" [{status}]"):
+            title = title[: -len(status) - 3]  # the view appends the status; here it has its own column
+        extra = f" ({row['reports']:,} reports)" if row["reports"] is not None else ""
+        if count > 1:
+            extra += f" {TIMES}{count}, last {fmt_time(last['occurred_at'], tz)}"
+        head = (
+            f"  {when:<{time_w}} {row['service_id'] or '-':<{service_w}} "
+            f"{KIND_LABELS.get(row['kind'], row['kind']):<{kind_w}} {status:<{status_w}} "
+        )
+        room = width - len(head) - len(extra)
+        if room >= 20:
+            lines.append(head + _fit(title, room) + extra)
+        else:  # a narrow terminal: the title on a line of its own
+            lines += [_fit(head.rstrip() + extra, width), _fit("      " + title, width)]
+    if any(row.get("time_source") == "observed" for row in rows):
+        lines.append(f"  {OBSERVED} the source gave no time: when we first saw it")
     return "\n".join(lines) + "\n"
 
 

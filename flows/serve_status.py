@@ -1,0 +1,82 @@
+"""What ``outages serve`` says once it is ready, and its ``--run-now``: read from the local server's REST API.
+
+Once the deployments are created, the user needs to know where to look (the UI and the API), how to point their own
+commands at that server (``PREFECT_API_URL``), which warehouse the deployments write, and when each one runs next.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flows.paths import PROJECT_ROOT
+
+INGEST_ENTRYPOINT = "flows/ingest.py:ingest"
+
+
+def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One call of the Prefect REST API at ``base`` (``http://127.0.0.1:4200/api``): GET, or POST with ``body``."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{base}{path}", data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def deployments(base: str) -> list[dict[str, Any]]:
+    return sorted(api(base, "/deployments/filter", {}), key=lambda d: str(d["name"]))
+
+
+def next_run(base: str, deployment: dict[str, Any]) -> str:
+    """When the deployment runs next: its earliest scheduled flow run, or why there is none."""
+    if not any(schedule.get("active") for schedule in deployment.get("schedules") or []):
+        return "no active schedule"
+    runs = api(
+        base,
+        "/flow_runs/filter",
+        {
+            "deployments": {"id": {"any_": [deployment["id"]]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+            "sort": "EXPECTED_START_TIME_ASC",
+            "limit": 1,
+        },
+    )
+    if not runs:
+        return "not scheduled yet (the server's scheduler adds runs within a minute)"
+    at = datetime.fromisoformat(str(runs[0]["expected_start_time"]).replace("Z", "+00:00"))
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def warehouse_paths(found: list[dict[str, Any]]) -> list[str]:
+    """The DuckDB files the deployments write (a relative ``db`` is taken from the project root, where the
+    deployments run: the ``pull`` step of prefect.yaml)."""
+    paths = {str(PROJECT_ROOT / str(d["parameters"]["db"])) for d in found if (d.get("parameters") or {}).get("db")}
+    return sorted(str(Path(path).resolve()) for path in paths)
+
+
+def report_ready(base: str, ui: str, say: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Print the URLs, the ``PREFECT_API_URL`` line to export, the warehouse(s) and each deployment's next run."""
+    found = deployments(base)
+    say(f"  UI:  {ui}")
+    say(f"  API: {base}")
+    say(f"  to run commands against this server:  export PREFECT_API_URL={base}")
+    for path in warehouse_paths(found):
+        say(f"  warehouse: {path}")
+    for deployment in found:
+        say(f"  deployment {deployment['name']}: next run {next_run(base, deployment)}")
+    return found
+
+
+def run_ingest_deployments_now(base: str, found: list[dict[str, Any]], say: Callable[[str], None]) -> list[str]:
+    """Create one flow run, starting now, of each ingest deployment; returns the flow run ids."""
+    ids = []
+    for deployment in found:
+        if deployment.get("entrypoint") != INGEST_ENTRYPOINT:
+            continue
+        run = api(base, f"/deployments/{deployment['id']}/create_flow_run", {})
+        ids.append(str(run["id"]))
+        say(f"  started {deployment['name']} now: flow run {run['name']} ({run['id']})")
+    return ids
