@@ -66,7 +66,11 @@ def report_ready(base: str, ui: str, say: Callable[[str], None]) -> list[dict[st
     for path in warehouse_paths(found):
         say(f"  warehouse: {path}")
     for deployment in found:
-        say(f"  deployment {deployment['name']}: next run {next_run(base, deployment)}")
+        try:
+            when = next_run(base, deployment)
+        except (OSError, ValueError, KeyError) as exc:  # a report line must never stop the trial
+            when = f"unknown ({exc})"
+        say(f"  deployment {deployment['name']}: next run {when}")
     return found
 
 
