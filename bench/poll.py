@@ -1,10 +1,9 @@
 """Poll benchmark: N Statuspage-style sources on 50 loopback hosts, polled by the real ``outages ingest`` command.
 
 Measured, each in a fresh process: a one-source run (the fixed start-up every run pays: Python, the flow's steps,
-the Scrapy process, DuckDB; no Prefect server, as a bare command has none), the first full run, and a second
-full run with nothing changed on the server. Baseline, in the same benchmark run: a plain asyncio + httpx fetch of
-the same URLs with the crawl's own concurrency limits (total and per host), reading each body and doing nothing with
-it.
+the Scrapy process, DuckDB; no Prefect server, as a bare command has none), the first full run, and a second full
+run with nothing changed on the server. Baseline, in the same benchmark run: a plain asyncio + httpx fetch of the
+same URLs with the crawl's own concurrency limits (total and per host), reading each body and doing nothing with it.
 """
 
 from __future__ import annotations

@@ -34,16 +34,16 @@ def next_run(base: str, deployment: dict[str, Any]) -> str:
     """When the deployment runs next: its earliest scheduled flow run, or why there is none."""
     if not any(schedule.get("active") for schedule in deployment.get("schedules") or []):
         return "no active schedule"
-    runs = api(
-        base,
-        "/flow_runs/filter",
-        {
-            "deployments": {"id": {"any_": [deployment["id"]]}},
-            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-            "sort": "EXPECTED_START_TIME_ASC",
-            "limit": 1,
-        },
-    )
+    query = {
+        "deployments": {"id": {"any_": [deployment["id"]]}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+        "sort": "EXPECTED_START_TIME_ASC",
+        "limit": 1,
+    }
+    runs = api(base, "/flow_runs/filter", query)
+    if not runs:  # a new deployment: have the server schedule its next run now rather than at its scheduler's pass
+        api(base, f"/deployments/{deployment['id']}/schedule", {"min_runs": 1, "max_runs": 1})
+        runs = api(base, "/flow_runs/filter", query)
     if not runs:
         return "not scheduled yet (the server's scheduler adds runs within a minute)"
     at = datetime.fromisoformat(str(runs[0]["expected_start_time"]).replace("Z", "+00:00"))
@@ -66,7 +66,11 @@ def report_ready(base: str, ui: str, say: Callable[[str], None]) -> list[dict[st
     for path in warehouse_paths(found):
         say(f"  warehouse: {path}")
     for deployment in found:
-        say(f"  deployment {deployment['name']}: next run {next_run(base, deployment)}")
+        try:
+            when = next_run(base, deployment)
+        except (OSError, ValueError, KeyError) as exc:  # a report line must never stop the trial
+            when = f"unknown ({exc})"
+        say(f"  deployment {deployment['name']}: next run {when}")
     return found
 
 

@@ -439,7 +439,9 @@ def test_a_source_failing_after_a_success_is_stale_not_re_served(
         con.close()
         server.routes["/s/api/v2/summary.json"] = Act(reset=True)
         server.routes["/s/api/v2/incidents.json"] = status(503, retry_after="3600")
-        second = ingest(sources=str(catalog), db=str(db), timeout_seconds=TIMEOUT)
+        state = ingest(sources=str(catalog), db=str(db), timeout_seconds=TIMEOUT, return_state=True)
+        assert state.is_failed() and state.message == "all 1 sources failed: s"  # its only source: the run failed
+        second = state.result(raise_on_failure=False)
         assert second.exit_code == 1
         con = duckdb.connect(str(db), read_only=True)
         stale, last_success, error = con.execute(
