@@ -60,6 +60,9 @@ class Kind:
     # it back, scrapers/kinds/_login.py also keeps a copy in memory).
     start_requests: Callable[[SourceContext], list[RequestSpec]] | None = None
     follow: Callable[[Document], list[RequestSpec]] | None = None
+    # Whether the kind reads what users say (complaint counts or posts) rather than what a provider posts: a service
+    # whose only sources are such kinds has no status source, so nothing it did not post can be called unacknowledged.
+    complaints: bool = False
 
 
 _KINDS: dict[str, Kind] = {}

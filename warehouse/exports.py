@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse.timeline import _md_escape, fmt_interval, fmt_time
+from warehouse.timeline import _md_escape, fmt_acknowledgment, fmt_interval, fmt_time
 
 FORMATS: tuple[str, ...] = ("csv", "json", "parquet", "md", "html", "png", "svg")
 TABLE_FORMATS: dict[str, str] = {
@@ -162,6 +162,7 @@ OUTAGE_COLUMNS = (
     "started_at",
     "acknowledged_at",
     "time_to_acknowledge",
+    "acknowledgment",
     "peak_at",
     "peak_reports",
     "ended_at",
@@ -425,6 +426,8 @@ def key_facts(report: Report, outage: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{fmt_interval(outage['time_to_acknowledge'])} after complaints began",
             )
         )
+    elif outage.get("acknowledgment") == "no_status_source":
+        facts.append(("First official post", f"no status page tracked for {name}: nothing to compare the complaints with"))
     else:
         facts.append(("First official post", "none matched: the provider never acknowledged these complaints"))
     if outage.get("declared_start") is not None:
@@ -469,7 +472,7 @@ def summary_cell(report: Report, outage: dict[str, Any], key: str) -> str:
     if key == "peak":
         return f"{outage['peak_reports']:,} at {fmt_time(outage['peak_at'], report.tz)}"
     if key == "time_to_acknowledge":
-        return fmt_interval(value)
+        return fmt_acknowledgment(outage)
     if key == "resolution_gap":
         return fmt_interval(value) if value is not None else "-"
     if isinstance(value, datetime) or value is None:

@@ -57,8 +57,8 @@ def outage_rows(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str
     where, params = Window(window.since, window.until, window.services).where()
     where = where.replace("occurred_at", "started_at")
     cursor = con.execute(
-        "select service_id, started_at, acknowledged_at, time_to_acknowledge, peak_at, peak_reports, ended_at, "
-        f"incident_id from outages where {where} order by started_at, service_id",
+        "select service_id, started_at, acknowledged_at, time_to_acknowledge, acknowledgment, peak_at, peak_reports, "
+        f"ended_at, incident_id from outages where {where} order by started_at, service_id",
         params,
     )
     names = [d[0] for d in cursor.description]
@@ -82,6 +82,17 @@ def fmt_interval(value: timedelta | None) -> str:
     return f"{sign}{hours}h{rest:02d}m" if hours else f"{sign}{rest} min"
 
 
+NO_STATUS_SOURCE = "no status page tracked"
+
+
+def fmt_acknowledgment(outage: dict[str, Any]) -> str:
+    """The time to acknowledge of an outage row, or why there is none: a service whose status page nobody reads
+    cannot be said never to have acknowledged anything."""
+    if outage.get("acknowledgment") == "no_status_source":
+        return NO_STATUS_SOURCE
+    return fmt_interval(outage.get("time_to_acknowledge"))
+
+
 def render_text(rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: ZoneInfo, width: int = 110) -> str:
     lines = []
     if outages:
@@ -92,7 +103,7 @@ def render_text(rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: Z
         for o in outages:
             lines.append(
                 f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} {fmt_time(o['acknowledged_at'], tz):<22} "
-                f"{fmt_interval(o['time_to_acknowledge']):>8}  {o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}"
+                f"{fmt_acknowledgment(o):>8}  {o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}"
             )
         lines.append("")
     lines.append("Timeline")
@@ -123,7 +134,7 @@ def render_markdown(rows: list[dict[str, Any]], outages: list[dict[str, Any]], t
         for o in outages:
             out.append(
                 f"| {o['service_id']} | {fmt_time(o['started_at'], tz)} | {fmt_time(o['acknowledged_at'], tz)} | "
-                f"{fmt_interval(o['time_to_acknowledge'])} | {o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)} |"
+                f"{fmt_acknowledgment(o)} | {o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)} |"
             )
         out.append("")
     out += ["## Chronology", ""]

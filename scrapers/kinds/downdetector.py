@@ -210,6 +210,7 @@ KIND = register(
         start_urls=start_urls,
         parse=parse,
         needs_service=True,
+        complaints=True,
         detect=detect,
         start_requests=start_requests,
     )

@@ -176,6 +176,7 @@ KIND = register(
         start_urls=start_urls,
         parse=parse,
         needs_service=False,
+        complaints=True,
         detect=detect,
         start_requests=start_requests,
         follow=follow,

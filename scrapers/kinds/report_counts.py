@@ -86,6 +86,7 @@ KIND = register(
         start_urls=start_urls,
         parse=parse,
         needs_service=False,
+        complaints=True,
         detect=detect,
     )
 )

@@ -18,6 +18,17 @@ rule as (
     select * from stg_spike_rule
 ),
 
+services as (
+    select * from raw_services
+),
+
+watched as (
+    -- services the catalog reads a status source for (or, loaded before the catalog said so, that have incidents)
+    select service_id from services where len(coalesce(status_sources, [])) > 0
+    union
+    select distinct service_id from incidents where service_id is not null
+),
+
 impact_rank as (
     select * from (values
         ('critical', 5), ('major', 4), ('minor', 3), ('none', 2), ('maintenance', 1), ('unknown', 0)
@@ -82,6 +93,11 @@ final as (
         back_to_baseline.returned_to_baseline_at,
         back_to_baseline.returned_to_baseline_at - best.resolved_at as resolution_gap,
         best.incident_id is not null as acknowledged,
+        case
+            when best.incident_id is not null then 'acknowledged'
+            when watched.service_id is not null then 'unacknowledged'
+            else 'no_status_source'
+        end as acknowledgment,
         spikes.baseline_at_peak,
         spikes.buckets,
         spikes.source_ids,
@@ -92,6 +108,7 @@ final as (
     cross join rule
     left join best using (service_id, started_at)
     left join back_to_baseline using (service_id, started_at)
+    left join watched using (service_id)
 )
 
 select * from final

@@ -38,7 +38,8 @@ spike_events as (
         incident_id,
         source_ids,
         peak_reports,
-        outage_id
+        outage_id,
+        acknowledgment
     from outages
 ),
 
@@ -56,7 +57,9 @@ spike_rows as (
         spike_events.kind,
         spike_events.incident_id,
         case spike_events.kind
-            when 'spike_start' then 'Complaints rise above baseline'
+            when 'spike_start' then 'Complaints rise above baseline' || (
+                case when spike_events.acknowledgment = 'no_status_source' then ' (no status page tracked)' else '' end
+            )
             when 'spike_peak' then 'Complaints peak'
             else 'Complaints fall back under the spike line'
         end as title,
