@@ -427,7 +427,7 @@ def key_facts(report: Report, outage: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     elif outage.get("acknowledgment") == "no_status_source":
-        facts.append(("First official post", f"no status page tracked for {name}: nothing to compare the complaints with"))
+        facts.append(("First official post", f"no status page tracked for {name}"))
     else:
         facts.append(("First official post", "none matched: the provider never acknowledged these complaints"))
     if outage.get("declared_start") is not None:
