@@ -151,7 +151,9 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
         updates.append(
             IncidentUpdate(
                 incident_native_id=native_id,
-                native_id=f"{int(posted_at.timestamp())}-{index}",
+                # its place in the event's list of posts, oldest first: AWS re-dates and rewrites a post in place
+                # (Amazon Connect's 17:08Z post of 2021-12-07 became 17:18Z), so its time is no identity
+                native_id=str(index),
                 posted_at=posted_at,
                 created_at=None,
                 status=previous,
@@ -280,7 +282,7 @@ def _current_event(
     updates = []
     levels = [status_code]
     previous: UpdateStatus = "investigating"
-    for index, (posted_at, _, item) in enumerate(posts):
+    for posted_at, position, item in posts:
         level = None if item.get("status") is None else str(item["status"]).strip()
         text = " ".join(str(item.get("message") or "").split())
         # level 0 is "operating normally"; otherwise the words name the stage, as on the legacy dashboard
@@ -291,7 +293,7 @@ def _current_event(
         updates.append(
             IncidentUpdate(
                 incident_native_id=native_id,
-                native_id=f"{int(posted_at.timestamp())}-{index}",
+                native_id=str(position),  # its place in the event log, never its (editable) time
                 posted_at=posted_at,
                 created_at=None,
                 status=previous,

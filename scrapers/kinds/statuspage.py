@@ -295,19 +295,18 @@ def _history_entry(doc: Document, position: int, entry: Any) -> tuple[Incident, 
             "<var data-var='time'>HH:MM</var> UTC</small>)"
         )
     posts.reverse()  # oldest first; the sort below keeps that order among posts of the same minute
-    posts.sort(key=lambda post: post[0])
+    # A post's identity is its place in the trail, oldest first: the provider re-dates posts (so never its minute)
+    # and only ever adds new ones on top.
+    placed = sorted(((t, place, word, body) for place, (t, word, body) in enumerate(posts)), key=lambda p: p[:2])
     updates: list[IncidentUpdate] = []
     status: UpdateStatus = "unknown"
-    same_minute: dict[int, int] = {}
-    for posted_at, word, body in posts:
+    for posted_at, place, word, body in placed:
         named = HISTORY_STATUS.get(word.lower())
         status = named if named is not None else (status if word.lower() == "update" else "unknown")
-        epoch = int(posted_at.timestamp())
-        same_minute[epoch] = same_minute.get(epoch, -1) + 1
         updates.append(
             IncidentUpdate(
                 incident_native_id=native_id,
-                native_id=f"{epoch}-{same_minute[epoch]}",
+                native_id=str(place),
                 posted_at=posted_at,
                 created_at=None,
                 status=status,
