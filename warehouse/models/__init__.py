@@ -21,6 +21,7 @@ MODEL_ORDER: tuple[str, ...] = (
     "staging/stg_spike_rule",
     "staging/stg_incidents",
     "staging/stg_incident_updates",
+    "staging/stg_removals",
     "staging/stg_complaint_rule",
     "staging/stg_complaints",
     "staging/stg_complaint_counts",

@@ -14,6 +14,10 @@ fetches as (
     select * from raw_fetches where error is null
 ),
 
+removals as (
+    select * from stg_removals
+),
+
 incident_fields as (
     select
         incident_id,
@@ -109,6 +113,29 @@ backdated as (
     group by all
 ),
 
+removed as (
+    -- a post or incident the provider took down (staging/stg_removals.sql): what it was, and nothing now
+    select
+        removals.incident_id,
+        removals.removed_at as seen_at,
+        'update_removed' as field,
+        removals.update_id || ' [' || updates.status || '] ' || strftime(updates.posted_at, '%Y-%m-%dT%H:%M:%SZ')
+            as old_value,
+        cast(null as varchar) as new_value
+    from removals
+    join stg_incident_updates as updates using (incident_id, update_id)
+    union all
+    select
+        removals.incident_id,
+        removals.removed_at as seen_at,
+        'incident_removed' as field,
+        incidents.title as old_value,
+        cast(null as varchar) as new_value
+    from removals
+    join stg_incidents as incidents using (incident_id)
+    where removals.update_id is null
+),
+
 final as (
     select incident_id, seen_at, field, old_value, new_value
     from incident_changes
@@ -119,6 +146,8 @@ final as (
     select * from edited
     union all
     select * from backdated
+    union all
+    select * from removed
 )
 
 select * from final

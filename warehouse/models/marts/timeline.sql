@@ -13,13 +13,21 @@ outages as (
     select * from outages
 ),
 
+removals as (
+    select * from stg_removals
+),
+
 official as (
     select
         updates.posted_at as occurred_at,
         incidents.service_id,
         'official_update' as kind,
         updates.incident_id,
-        incidents.title || ' [' || updates.status || ']' as title,
+        incidents.title || ' [' || updates.status || ']' || coalesce(
+            ' (removed by the provider at ' || strftime(coalesce(removed.removed_at, gone.removed_at), '%Y-%m-%d %H:%MZ')
+            || ')',
+            ''
+        ) as title,
         cast(null as bigint) as reports,
         updates.source_id,
         updates.status,
@@ -28,6 +36,10 @@ official as (
         updates.first_seen_at as fetched_at
     from updates
     join incidents using (incident_id)
+    left join removals as removed
+        on removed.incident_id = updates.incident_id and removed.update_id = updates.update_id
+    left join removals as gone
+        on gone.incident_id = updates.incident_id and gone.update_id is null
 ),
 
 spike_events as (
@@ -116,7 +128,10 @@ revision_rows as (
     from incident_revisions as revisions
     join incidents using (incident_id)
     -- a new update is already an official_update row; status moves are told by the posts themselves
-    where revisions.field in ('title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated')
+    where revisions.field in (
+        'title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated', 'update_removed',
+        'incident_removed'
+    )
 ),
 
 unioned as (
