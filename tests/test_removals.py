@@ -47,13 +47,21 @@ B = incident("bbb", "resolved", "2024-04-20T08:00:00Z", [update("b1", "resolved"
 C = incident("ccc", "resolved", "2024-04-10T08:00:00Z", [update("c1", "resolved", "2024-04-10T09:00:00Z", "Done.")])
 D = incident("ddd", "resolved", "2024-05-01T09:30:00Z", [update("d1", "resolved", "2024-05-01T09:50:00Z", "Done.")])
 
-# incidents.json (closed incidents too; bounded: the latest N), then summary.json (open incidents only)
+R1 = update("r1", "investigating", "2024-05-01T08:00:00Z", "Slow logins.")
+
+
+def returning(status: str) -> dict[str, Any]:
+    return incident("rrr", status, "2024-05-01T08:00:00Z", [R1])
+
+
+# incidents.json (closed incidents too; bounded: the latest N), then summary.json (open incidents only); incident
+# rrr goes investigating → monitoring → investigating with nothing else changed (its third version is its first)
 HISTORY = [
-    [incident("aaa", "monitoring", "2024-05-01T09:00:00Z", [A3, A2, A1]), B, C],
+    [incident("aaa", "monitoring", "2024-05-01T09:00:00Z", [A3, A2, A1]), returning("investigating"), B, C],
     # a2 taken down, a3 edited by 250 ms; incident bbb taken down (ccc, older, is still listed)
-    [incident("aaa", "monitoring", "2024-05-01T09:00:00Z", [A3_EDITED, A1]), C],
+    [incident("aaa", "monitoring", "2024-05-01T09:00:00Z", [A3_EDITED, A1]), returning("monitoring"), C],
     # a new incident on top pushes ccc, the oldest, off the end of the bounded list: not a removal
-    [D, incident("aaa", "monitoring", "2024-05-01T09:00:00Z", [A3_EDITED, A1])],
+    [D, incident("aaa", "monitoring", "2024-05-01T09:00:00Z", [A3_EDITED, A1]), returning("investigating")],
 ]
 OPEN = [
     [
@@ -121,6 +129,7 @@ def test_a_removed_incident_is_kept_and_one_falling_off_a_bounded_list_is_not(
         ("svc-history:bbb", utc(READS[1])),
         ("svc-history:ccc", None),  # the oldest, pushed off the end of the list
         ("svc-history:ddd", None),
+        ("svc-history:rrr", None),
         ("svc-open:ooo", None),  # closed: an open-only list drops it
     ]
     removed = removals_db.execute(
@@ -142,4 +151,23 @@ def test_an_edit_in_place_is_one_post_with_a_revision(removals_db: duckdb.DuckDB
 
 def test_rows_are_never_deleted(removals_db: duckdb.DuckDBPyConnection) -> None:
     counts = removals_db.execute("select count(*) from incidents").fetchone()
-    assert counts == (5,)
+    assert counts == (6,)
+
+
+def test_a_return_to_an_earlier_status_is_a_revision_when_first_seen(removals_db: duckdb.DuckDBPyConnection) -> None:
+    steps = removals_db.execute(
+        "select seen_at, old_value, new_value from incident_revisions "
+        "where incident_id = 'svc-history:rrr' and field = 'status' order by seen_at"
+    ).fetchall()
+    assert steps == [
+        (utc(READS[1]), "investigating", "monitoring"),
+        (utc(READS[2]), "monitoring", "investigating"),  # the first version again: seen when it returned
+    ]
+
+
+def test_an_edit_by_milliseconds_is_a_revision(removals_db: duckdb.DuckDBPyConnection) -> None:
+    moved = removals_db.execute(
+        "select seen_at, old_value, new_value from incident_revisions "
+        "where incident_id = 'svc-history:aaa' and field = 'update_posted_at'"
+    ).fetchall()
+    assert moved == [(utc(READS[1]), "2024-05-01T09:40:00Z", "2024-05-01T09:40:00.25Z")]

@@ -290,3 +290,21 @@ def test_the_complaint_rules_on_the_replayed_posts(replay_db: duckdb.DuckDBPyCon
     chatter = replay_db.execute("select count(*) from complaints where not is_complaint").fetchone()
     assert chatter is not None and chatter[0] > 0
     assert replay_db.execute("select count(*) from complaints where counted and not is_complaint").fetchone() == (0,)
+
+
+def test_slack_components_show_the_onset_into_partial_outage(replay_db: duckdb.DuckDBPyConnection) -> None:
+    rows = replay_db.execute(
+        "select states.changed_at, states.previous_state, states.state, states.time_source "
+        "from component_states as states join components using (component_id) "
+        "where components.service_id = 'slack' order by states.changed_at"
+    ).fetchall()
+    onsets = [r for r in rows if r[2] == "partial_outage"]
+    ends = [r for r in rows if r[2] == "operational" and r[1] is not None]
+    assert onsets and ends, rows
+    assert all(r[3] in ("provider", "observed") for r in rows)
+    assert min(r[0] for r in onsets) < min(r[0] for r in ends)
+    titles = replay_db.execute(
+        "select title from timeline where kind = 'component_change' and service_id = 'slack' "
+        "and status = 'partial_outage'"
+    ).fetchall()
+    assert titles

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse.timeline import _md_escape, fmt_acknowledgment, fmt_interval, fmt_time
+from warehouse.timeline import _md_cell, _md_text, fmt_acknowledgment, fmt_interval, fmt_time
 
 FORMATS: tuple[str, ...] = ("csv", "json", "parquet", "md", "html", "png", "svg")
 TABLE_FORMATS: dict[str, str] = {
@@ -58,6 +58,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "detail",
     "source_url",
     "fetched_at",
+    "public_url",
 )
 LEAD_TIME = timedelta(hours=1)  # an outage's export starts this long before its complaints began
 UTC_ZONE = ZoneInfo("UTC")
@@ -139,6 +140,7 @@ class Report:
     services: list[str]  # in chart order: the outage's own first, then by first event
     sources: list[dict[str, Any]] = field(default_factory=list)  # numbered: url, source_ids, fetched (times)
     source_number: dict[str, int] = field(default_factory=dict)
+    continuing: list[dict[str, Any]] = field(default_factory=list)  # the service's incidents open past the window
 
 
 # --- selecting --------------------------------------------------------------------------------------------------
@@ -365,8 +367,22 @@ def gather(
         service_names={str(k): str(v) for k, v in names.items()},
         services=services,
     )
+    if selection.outage_id and picked:
+        report.continuing = continuing_incidents(con, picked[0]["service_id"], selection.end)
     _number_sources(report)
     return report
+
+
+def continuing_incidents(con: duckdb.DuckDBPyConnection, service_id: str, end: datetime) -> list[dict[str, Any]]:
+    """The service's incidents that began by ``end`` and were still open at it (an outage's export then says its
+    provider's trouble went on past the window)."""
+    return _dicts(
+        con.execute(
+            "select incident_id, title, started_at, resolved_at from incidents where service_id = ? "
+            "and started_at <= ? and (resolved_at is null or resolved_at > ?) order by started_at, incident_id",
+            [service_id, end, end],
+        )
+    )
 
 
 def default_title(selection: Selection, outages: list[dict[str, Any]], names: dict[str, str], tz: ZoneInfo) -> str:
@@ -448,6 +464,12 @@ def key_facts(report: Report, outage: dict[str, Any]) -> list[tuple[str, str]]:
         facts.append(("Complaints back to baseline", text))
     if outage.get("incident_title"):
         facts.append(("Matched incident", f"{outage['incident_title']} ({outage['incident_id']})"))
+    if report.continuing:
+        went_on = "; ".join(
+            f"{i['title']} ({'resolved ' + fmt_time(i['resolved_at'], tz) if i['resolved_at'] else 'still open'})"
+            for i in report.continuing
+        )
+        facts.append((f"Continuing after {fmt_time(report.selection.end, tz)}", f"{name}: {went_on}"))
     return facts
 
 
@@ -496,13 +518,13 @@ def event_text(row: dict[str, Any]) -> tuple[str, str | None]:
 def render_markdown(report: Report) -> str:
     tz = report.tz
     sel = report.selection
-    out = [f"# {_md_escape(report.title)}", ""]
+    out = [f"# {_md_text(report.title)}", ""]
     names = ", ".join(f"`{s}`" for s in report.services) or "every service"
     out += [f"_From {fmt_time(sel.start, tz)} to {fmt_time(sel.end, tz)}; services: {names}._", ""]
     chosen = report.outages[0] if sel.outage_id and report.outages else None
     if chosen is not None:
-        out += [f"## Key numbers: {_md_escape(chosen['outage_id'])}", ""]
-        out += [f"- **{_md_escape(label)}:** {_md_escape(value)}" for label, value in key_facts(report, chosen)]
+        out += [f"## Key numbers: {_md_text(chosen['outage_id'])}", ""]
+        out += [f"- **{_md_text(label)}:** {_md_text(value)}" for label, value in key_facts(report, chosen)]
         out.append("")
     others = [o for o in report.outages if o is not chosen]
     if others:
@@ -511,7 +533,7 @@ def render_markdown(report: Report) -> str:
         out.append("| " + " | ".join(header for _, header in columns) + " |")
         out.append("|" + "---|" * len(columns))
         for outage in others:
-            out.append("| " + " | ".join(_md_escape(summary_cell(report, outage, k)) for k, _ in columns) + " |")
+            out.append("| " + " | ".join(_md_cell(summary_cell(report, outage, k)) for k, _ in columns) + " |")
         out.append("")
     out += ["## Chronology", ""]
     if not report.rows:
@@ -519,16 +541,16 @@ def render_markdown(report: Report) -> str:
     for row in report.rows:
         text, quote = event_text(row)
         cite = report.source_number.get(row["source_url"] or "")
-        ref = f" \\[{cite}\\]" if cite else ""
-        out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {_md_escape(text)}{ref}")
+        ref = f" [{cite}]" if cite else ""
+        out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {_md_text(text)}{ref}")
         if quote:
-            out.append(f"  > {_md_escape(quote)}")
+            out.append(f"  > {_md_text(quote)}")
     if report.sources:
         out += ["", "## Sources", ""]
         for source in report.sources:
             fetched = ", ".join(fmt_time(t, tz) for t in source["fetched"]) or "time unknown"
             ids = ", ".join(source["source_ids"])
-            out.append(f"{source['number']}. {_md_escape(ids)}: <{source['url']}> (fetched {fetched})")
+            out.append(f"{source['number']}. {_md_text(ids)}: <{source['url']}> (fetched {fetched})")
     return "\n".join(out) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ TIMELINE_COLUMNS = (
     "status",
     "source_url",
     "fetched_at",
+    "public_url",
 )
 
 
@@ -140,7 +142,7 @@ def render_markdown(rows: list[dict[str, Any]], outages: list[dict[str, Any]], t
     out += ["## Chronology", ""]
     for row in rows:
         reports = f" — {row['reports']:,} reports" if row["reports"] is not None else ""
-        title_text = _md_escape(row["title"] or "")
+        title_text = _md_text(row["title"] or "")
         out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {title_text}{reports}")
     sources = sorted({(r["source_url"], r["source_id"]) for r in rows if r["source_url"]})
     if sources:
@@ -149,7 +151,22 @@ def render_markdown(rows: list[dict[str, Any]], outages: list[dict[str, Any]], t
     return "\n".join(out) + "\n"
 
 
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _md_text(text: str) -> str:
+    """Scraped text for Markdown that still reads as plain text: whitespace collapsed, and only what a Markdown
+    renderer would turn into markup escaped (``<`` opening a tag, which would be raw HTML, becomes ``&lt;``)."""
+    return _HTML_START.sub("&lt;", " ".join(text.split()))
+
+
+def _md_cell(text: str) -> str:
+    """:func:`_md_text` for a table cell, where a ``|`` would end the cell."""
+    return _md_text(text).replace("|", "\\|")
+
+
 def _md_escape(text: str) -> str:
+    """Every Markdown character escaped (the run summary artifact's tables; exports use :func:`_md_text`)."""
     for char in ("\\", "`", "*", "_", "[", "]", "<", ">", "|"):
         text = text.replace(char, "\\" + char)
     return " ".join(text.split())

@@ -21,6 +21,7 @@ MODEL_ORDER: tuple[str, ...] = (
     "staging/stg_spike_rule",
     "staging/stg_incidents",
     "staging/stg_incident_updates",
+    "staging/stg_document_changes",
     "staging/stg_removals",
     "staging/stg_complaint_rule",
     "staging/stg_complaints",
@@ -62,7 +63,7 @@ DEFAULT_BUCKET_MINUTES = 15
 
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query.
-RULE_MACROS: tuple[str, ...] = ("complaint_pattern",)
+RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "iso_utc")
 
 # Table macros, created after the views they read (each file is one CREATE OR REPLACE MACRO statement).
 MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)

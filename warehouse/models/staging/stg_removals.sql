@@ -1,8 +1,7 @@
 -- What a provider took down: posts and incidents a document listed and a later successful read of the same URL no
 -- longer lists. One row per removed incident (update_id NULL) or post, with the read that first showed it gone.
--- Membership comes from raw_documents (what each parsed document listed; migrations/0005_document_members.sql) and
--- the order of reads from raw_fetches; only reads whose body changed can change membership, so only those are
--- compared.
+-- Membership comes from raw_documents (what each parsed document listed; migrations/0005_document_members.sql), the
+-- reads that changed it from stg_document_changes.
 --   * a post is removed when the later read still lists its incident but not the post;
 --   * an incident is removed when the later read lists closed incidents too (a list of open incidents only, such
 --     as Statuspage's summary.json, drops an incident when it closes: not a removal) and still lists an incident
@@ -10,10 +9,6 @@
 --     not a removal either).
 -- Whatever a later read of the source lists again is not removed.
 with
-
-fetches as (
-    select * from raw_fetches where error is null and sha256 is not null
-),
 
 documents as (
     select * from raw_documents
@@ -23,23 +18,9 @@ incident_versions as (
     select * from raw_incident_versions
 ),
 
-reads as (
-    -- successful reads of a document whose members are known, in order per URL
-    select
-        fetches.source_id,
-        fetches.url,
-        fetches.fetched_at,
-        fetches.sha256,
-        lag(fetches.sha256) over (partition by fetches.source_id, fetches.url order by fetches.fetched_at) as previous_sha256
-    from fetches
-    semi join documents using (source_id, url, sha256)
-),
-
 transitions as (
     -- reads whose body differs from the URL's previous read: the only ones that can list something else
-    select source_id, url, fetched_at, sha256, previous_sha256
-    from reads
-    where previous_sha256 is not null and previous_sha256 <> sha256
+    select * from stg_document_changes where previous_sha256 is not null
 ),
 
 listed_incidents as (
