@@ -412,8 +412,18 @@ def _write_run(files: LandingFiles, catalog: Catalog, summary: LandingSummary, s
                 "aliases": list(s.aliases),
                 "depends_on": list(s.depends_on),
                 "exclusions": list(s.exclude),
+                "status_sources": status_sources(catalog, s.id),
             },
         )
+
+
+def status_sources(catalog: Catalog, service_id: str) -> list[str]:
+    """The catalog's sources that read what the provider of ``service_id`` posts (not what users say), by id."""
+    return sorted(
+        source.id
+        for source in catalog.sources
+        if source.service == service_id and registry.get(source.kind).category != "complaints"
+    )
 
 
 def _error_body_reason(store: Path, kind: str, fetch: dict[str, Any]) -> str:

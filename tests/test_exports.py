@@ -11,7 +11,9 @@ Screenshots of the HTML export (desktop and phone widths) are saved under test-a
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import json
 import os
 import re
@@ -144,13 +146,17 @@ def test_csv_export_of_the_aws_outage_matches_the_expected_file(
     text = aws_exports["csv"].path.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == (
-        "occurred_at,service_id,kind,incident_id,title,reports,source_id,status,detail,source_url,fetched_at"
+        "occurred_at,service_id,kind,incident_id,title,reports,source_id,status,detail,source_url,fetched_at,public_url"
     )
     aws = [line for line in lines if ",aws," in line]
     assert aws[0].startswith("2021-12-07 15:30:00+00,aws,spike_start,")
     first_post = next(line for line in aws if ",official_update," in line)
     assert first_post.startswith("2021-12-07 16:22:00+00,aws,official_update,aws-health:management-console-")
-    assert first_post.endswith(",2021-12-07 16:26:00+00")  # cited with the fetch that first saw it
+    # cited with the fetch that first saw it; AWS's entries have no page of their own beside the endpoint we read
+    assert first_post.endswith(",2021-12-07 16:26:00+00,")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    trello = next(r for r in rows if r["service_id"] == "trello" and r["kind"] == "official_update")
+    assert trello["public_url"] == "https://stspg.io/ysr4n4cs4m4l"  # the page a reader opens: Statuspage's shortlink
     check_expected("aws-outage.csv", replay.stable(text))
 
 
@@ -187,8 +193,11 @@ def test_markdown_export_of_the_aws_outage_matches_the_expected_file(
     assert "- **First official post:** 2021-12-07 16:22Z, 52 min after complaints began" in text
     assert "- **Start admitted by the provider:** 2021-12-07 15:32Z" in text
     assert "underlying platform provider AWS in us-east-1" in text  # Bitbucket's own words
+    # the provider's other incidents that went on past the export's window are named, not cut off silently
+    assert "- **Continuing after 2021-12-08 03:00Z:** Amazon Web Services: " in text
     chronology, sources = text.split("## Sources\n", 1)
-    cited = set(re.findall(r"\\\[(\d+)\\\]", chronology))
+    cited = set(re.findall(r" \[(\d+)\]$", chronology, flags=re.MULTILINE))
+    assert "\\[" not in chronology and "\\_" not in chronology  # reads as plain text: no backslash escapes
     assert cited == set(re.findall(r"^(\d+)\. ", sources, flags=re.MULTILINE))  # every citation has its source
     assert "(fetched 2021-12-07 16:26Z" in sources
     check_expected("aws-outage.md", replay.stable(text))

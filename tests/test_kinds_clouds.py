@@ -255,7 +255,7 @@ def test_azure_items_are_open_incidents() -> None:
     assert inc.component_ids == ("Storage", "Virtual Machines")
     (update,) = updates
     assert (update.native_id, update.posted_at, update.status) == (
-        "2026-03-02T14:40:00+00:00",
+        "entry",  # the item is the one post: re-dated, it stays that post
         utc("2026-03-02T14:40:00Z"),
         "investigating",
     )

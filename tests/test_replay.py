@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 from flows.demo import CLOCK, replay_day, write_demo_catalog
 from replay.server import ReplayServer
+from warehouse.timeline import Window, outage_rows, render_text
 
 
 def utc(text: str) -> datetime:
@@ -226,7 +228,24 @@ def test_acknowledgment_ledger(replay_db: duckdb.DuckDBPyConnection) -> None:
         "select service_id, unacknowledged_spikes from acknowledgment_ledger_between('2021-12-07', '2021-12-08') "
         "where service_id = 'amazon'"
     ).fetchall()
-    assert period == [("amazon", 1)]
+    assert period == [("amazon", 0)]  # Amazon has no status source in the demo catalog: not "unacknowledged"
+    brands = replay_db.execute(
+        "select service_id, untracked_spikes from acknowledgment_ledger where untracked_spikes > 0 order by 1"
+    ).fetchall()
+    assert brands == [(s, 1) for s in NINE_BRANDS]
+
+
+NINE_BRANDS = ["alexa", "amazon", "coinbase", "disneyplus", "mcdonalds", "netflix", "ring", "robinhood", "venmo"]
+
+
+def test_the_nine_brands_have_no_status_page_tracked(replay_db: duckdb.DuckDBPyConnection) -> None:
+    rows = replay_db.execute(
+        "select service_id, acknowledgment, time_to_acknowledge from outages where not acknowledged order by 1"
+    ).fetchall()
+    assert rows == [(s, "no_status_source", None) for s in NINE_BRANDS]
+    text = render_text([], outage_rows(replay_db, Window()), ZoneInfo("UTC"))
+    lines = [line for line in text.splitlines() if line.split()[:1] and line.split()[0] in NINE_BRANDS]
+    assert len(lines) == 9 and all("no status page tracked" in line and "never" not in line for line in lines)
     empty = replay_db.execute("select count(*) from acknowledgment_ledger_between('2022-01-01', '2022-02-01')")
     assert empty.fetchone() == (0,)
 
@@ -293,3 +312,21 @@ def test_the_searched_hashtag_makes_no_complaint(replay_db: duckdb.DuckDBPyConne
         [utc("2021-12-07T15:30:00Z")],
     ).fetchone()
     assert during is not None and during[0] > 100
+
+
+def test_slack_components_show_the_onset_into_partial_outage(replay_db: duckdb.DuckDBPyConnection) -> None:
+    rows = replay_db.execute(
+        "select states.changed_at, states.previous_state, states.state, states.time_source "
+        "from component_states as states join components using (component_id) "
+        "where components.service_id = 'slack' order by states.changed_at"
+    ).fetchall()
+    onsets = [r for r in rows if r[2] == "partial_outage"]
+    ends = [r for r in rows if r[2] == "operational" and r[1] is not None]
+    assert onsets and ends, rows
+    assert all(r[3] in ("provider", "observed") for r in rows)
+    assert min(r[0] for r in onsets) < min(r[0] for r in ends)
+    titles = replay_db.execute(
+        "select title from timeline where kind = 'component_change' and service_id = 'slack' "
+        "and status = 'partial_outage'"
+    ).fetchall()
+    assert titles

@@ -140,3 +140,29 @@ def test_bitbucket_rename_and_component_changes(series_db: duckdb.DuckDBPyConnec
         "select component_id from incident_components where incident_id = ? order by 1", [incident]
     ).fetchall()
     assert affected == [("bitbucket-status:rfzky0v13fbp",), ("bitbucket-status:rzh2n85q7vtt",)]
+
+
+def test_aws_post_re_dated_in_place_stays_one_post(series_db: duckdb.DuckDBPyConnection) -> None:
+    # AWS's own final record of its 7 December (Pacific time) holds 34 posts; Amazon Connect's third post read 17:08Z
+    # (a copy of the second) at 17:19Z and 17:18Z, rewritten, in every later capture: one post, revised
+    posts = series_db.execute(
+        "select count(*) from incident_updates join incidents using (incident_id) "
+        "where incidents.source_id = 'aws-health' "
+        "and posted_at >= '2021-12-07T08:00:00Z' and posted_at < '2021-12-08T08:00:00Z'"
+    ).fetchone()
+    assert posts == (34,)
+    connect = "aws-health:connect-us-east-1-1638896019"
+    third = series_db.execute(
+        "select posted_at, body from incident_updates where incident_id = ? and update_id = '2'", [connect]
+    ).fetchone()
+    assert third is not None and third[0].isoformat() == "2021-12-07T17:18:00+00:00"
+    assert third[1].startswith("We can confirm degraded Contact handling")
+    revisions = series_db.execute(
+        "select field, old_value, new_value from incident_revisions where incident_id = ? "
+        "and field in ('update_posted_at', 'update_body') order by field",
+        [connect],
+    ).fetchall()
+    assert [(f, o, n) for f, o, n in revisions if f == "update_posted_at"] == [
+        ("update_posted_at", "2021-12-07T17:08:00Z", "2021-12-07T17:18:00Z")
+    ]
+    assert any(f == "update_body" and n.startswith("We can confirm") for f, _, n in revisions)

@@ -46,6 +46,7 @@ OUTAGE_COLUMNS = (
     "started_at",
     "acknowledged_at",
     "time_to_acknowledge",
+    "acknowledgment",
     "peak_at",
     "peak_reports",
     "ended_at",

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from warehouse.db import quote_ident
-from warehouse.readouts.text import fmt_interval, fmt_time
+from warehouse.readouts.text import fmt_acknowledgment, fmt_time
 
 TIMELINE_COLUMNS = (
     "occurred_at",
@@ -25,6 +25,7 @@ TIMELINE_COLUMNS = (
     "status",
     "source_url",
     "fetched_at",
+    "public_url",
 )
 
 
@@ -66,8 +67,8 @@ def outage_rows(con: duckdb.DuckDBPyConnection, window: Window) -> list[dict[str
     where, params = Window(window.since, window.until, window.services).where()
     where = where.replace("occurred_at", "started_at")
     cursor = con.execute(
-        "select service_id, started_at, acknowledged_at, time_to_acknowledge, peak_at, peak_reports, ended_at, "
-        f"incident_id from outages where {where} order by started_at, service_id",
+        "select service_id, started_at, acknowledged_at, time_to_acknowledge, acknowledgment, peak_at, peak_reports, "
+        f"ended_at, incident_id from outages where {where} order by started_at, service_id",
         params,
     )
     names = [d[0] for d in cursor.description]
@@ -126,7 +127,7 @@ def render_text(
             lines.append(
                 _fit(
                     f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} "
-                    f"{fmt_time(o['acknowledged_at'], tz):<22} {fmt_interval(o['time_to_acknowledge']):>8}  "
+                    f"{fmt_time(o['acknowledged_at'], tz):<22} {fmt_acknowledgment(o):>8}  "
                     f"{o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}",
                     width,
                 )

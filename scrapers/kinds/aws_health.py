@@ -113,10 +113,12 @@ def _entry(raw: Any, doc: Document, where: str) -> tuple[Incident, list[Incident
     status_code = str(raw["status"]).strip()
     summary = str(raw["summary"])
     posts = _posts(str(raw.get("description") or ""), first_day, where)
+    # Each post's identity is its place in the event's list, oldest first: AWS re-dates and rewrites a post in place
+    # (Amazon Connect's 17:08Z post of 2021-12-07 became 17:18Z), so its time is no identity.
     updates = updates_from_posts(
         native_id,
         [
-            AwsPost(f"{int(posted_at.timestamp())}-{index}", posted_at, status_from_text(text), None, text)
+            AwsPost(str(index), posted_at, status_from_text(text), None, text)
             for index, (posted_at, text) in enumerate(posts)
         ],
     )
@@ -220,14 +222,15 @@ def _current_event(
     posts.sort(key=lambda post: (post[0], post[1]))
     levels = [status_code]
     log_posts = []
-    for index, (posted_at, _, item) in enumerate(posts):
+    for posted_at, position, item in posts:
         level = None if item.get("status") is None else str(item["status"]).strip()
         text = " ".join(str(item.get("message") or "").split())
         # level 0 is "operating normally"; otherwise the words name the stage, as on the legacy dashboard
         stage: UpdateStatus = "resolved" if level == "0" else status_from_text(text)
         if level is not None:
             levels.append(level)
-        log_posts.append(AwsPost(f"{int(posted_at.timestamp())}-{index}", posted_at, stage, level, text))
+        # its place in the event log, never its (editable) time
+        log_posts.append(AwsPost(str(position), posted_at, stage, level, text))
     updates = updates_from_posts(native_id, log_posts)
     resolved = summary.startswith("[RESOLVED]") or status_code == "0"
     status = event_status(resolved, updates)

@@ -308,7 +308,7 @@ def _item(entry: Any, doc: Document, where: str) -> tuple[Incident, IncidentUpda
     )
     update = IncidentUpdate(
         incident_native_id=native_id,
-        native_id=posted.isoformat(),
+        native_id="entry",  # the entry is the one post: a re-dated entry is the same post, edited
         posted_at=posted,
         created_at=None,
         status="investigating",

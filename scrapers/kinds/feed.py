@@ -77,7 +77,9 @@ def _entry(doc: Document, position: int, entry: Any) -> tuple[Incident, Incident
     )
     update = IncidentUpdate(
         incident_native_id=native_id,
-        native_id=str(int(posted_at.timestamp())),
+        # An entry with its own id is one post: a later <updated> is that post edited, not a new one. Items that share
+        # a link and have no id of their own (one item per post) have nothing stable but their time.
+        native_id="entry" if raw_get(entry, "id") else str(int(posted_at.timestamp())),
         posted_at=posted_at,
         created_at=None,
         status=status,

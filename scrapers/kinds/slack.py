@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from scrapers.jsonbody import load_json, sniff_json
 from scrapers.records import (
     Component,
+    ComponentChange,
     ComponentState,
     Document,
     Impact,
@@ -171,6 +172,38 @@ def _incident(raw: object, where: str) -> tuple[Incident, list[IncidentUpdate], 
     return incident, updates, components
 
 
+def _dated_changes(incident: Incident, components: list[Component]) -> list[ComponentChange]:
+    """The changes Slack's own times date: each named service goes into the incident's state when it was created
+    and back to operational when it was resolved (the component_states' ``provider`` time source)."""
+    changes = []
+    for component in components:
+        onset = COMPONENT_STATE.get(incident.impact_native or "", "unknown")
+        if onset in ("operational", "unknown"):
+            continue  # a notice changes no state
+        if incident.started_at is not None:
+            changes.append(
+                ComponentChange(
+                    component_native_id=component.native_id,
+                    changed_at=incident.started_at,
+                    state=onset,
+                    state_native=incident.impact_native,
+                    incident_native_id=incident.native_id,
+                )
+            )
+        if incident.resolved_at is not None:
+            changes.append(
+                ComponentChange(
+                    component_native_id=component.native_id,
+                    changed_at=incident.resolved_at,
+                    state="operational",
+                    state_native=incident.status_native,
+                    old_state=onset,
+                    incident_native_id=incident.native_id,
+                )
+            )
+    return changes
+
+
 def parse(doc: Document) -> Parsed:
     data = load_json(doc)
     if isinstance(data, dict):
@@ -194,6 +227,7 @@ def parse(doc: Document) -> Parsed:
             raise ParseError(f"{doc.url}: incident {incident.native_id} appears twice")
         parsed.incidents.append(incident)
         parsed.updates.extend(updates)
+        parsed.component_changes.extend(_dated_changes(incident, incident_components))
         for component in incident_components:
             previous = components.get(component.native_id)
             if previous is None or state_rank(component.state) > state_rank(previous.state):

@@ -91,21 +91,29 @@ def label_time(label: str, bound: datetime, where: str) -> datetime:
     raise ParseError(f"{where}: update time {label!r} fits no year up to {bound.isoformat()}")
 
 
+_CLOSED = frozenset({"resolved", "postmortem", "completed"})
+
+# Where a post's time label begins in an entry's HTML: each post runs from its label to the next one.
+_LABEL_START = re.compile(r"<small\b[^>]*>(?:(?!</small>).)*?data-var=[\"']date[\"']", re.IGNORECASE | re.DOTALL)
+_WORD_END = re.compile(r"</strong\s*>", re.IGNORECASE)
+
+
 def _history_posts(html: str, bound: datetime, where: str) -> list[tuple[datetime, str, str]]:
-    """(posted_at, bold status word, text) for each post of an entry's HTML, in document order (newest first)."""
+    """(posted_at, bold status word, text) for each post of an entry's HTML, in document order (newest first).
+
+    A post's text is everything from its status word to the next post's label, whatever elements wrap it: a post
+    written as several (even nested) paragraphs keeps all of them."""
     posts = []
-    for small in Selector(text=f"<div>{html}</div>").xpath("//small[var[@data-var='date']]"):
-        label = small.xpath("normalize-space(.)").get() or ""
+    starts = [m.start() for m in _LABEL_START.finditer(html)]
+    for number, start in enumerate(starts):
+        chunk = html[start : starts[number + 1] if number + 1 < len(starts) else len(html)]
+        post = Selector(text=f"<div>{chunk}</div>")
+        label = post.xpath("normalize-space(//small[1])").get() or ""
         posted_at = label_time(label, bound, where)
-        position = len(small.xpath("preceding-sibling::small")) + 1
-        word = small.xpath("normalize-space(following-sibling::strong[1])").get() or ""
-        body = "".join(
-            small.xpath(
-                "following-sibling::strong[1]/following-sibling::node()[count(preceding-sibling::small) = $n]",
-                n=position,
-            ).getall()
-        )
-        posts.append((posted_at, word, html_to_text(body).removeprefix("-").strip()))
+        word = post.xpath("normalize-space(//small[1]/following::strong[1])").get() or ""
+        word_end = _WORD_END.search(chunk) if word else None
+        body = chunk[word_end.end() :] if word_end else chunk[chunk.lower().find("</small>") + len("</small>") :]
+        posts.append((posted_at, word, html_to_text(body).strip().removeprefix("-").strip()))
     return posts
 
 
@@ -133,19 +141,18 @@ def _history_entry(doc: Document, position: int, entry: Any) -> tuple[Incident, 
             "<var data-var='time'>HH:MM</var> UTC</small>)"
         )
     posts.reverse()  # oldest first; the sort below keeps that order among posts of the same minute
-    posts.sort(key=lambda post: post[0])
+    # A post's identity is its place in the trail, oldest first: the provider re-dates posts (so never its minute)
+    # and only ever adds new ones on top.
+    placed = sorted(((t, place, word, body) for place, (t, word, body) in enumerate(posts)), key=lambda p: p[:2])
     updates: list[IncidentUpdate] = []
     status: UpdateStatus = "unknown"
-    same_minute: dict[int, int] = {}
-    for posted_at, word, body in posts:
+    for posted_at, place, word, body in placed:
         named = HISTORY_STATUS.get(word.lower())
         status = named if named is not None else (status if word.lower() == "update" else "unknown")
-        epoch = int(posted_at.timestamp())
-        same_minute[epoch] = same_minute.get(epoch, -1) + 1
         updates.append(
             IncidentUpdate(
                 incident_native_id=native_id,
-                native_id=f"{epoch}-{same_minute[epoch]}",
+                native_id=str(place),
                 posted_at=posted_at,
                 created_at=None,
                 status=status,
@@ -153,9 +160,12 @@ def _history_entry(doc: Document, position: int, entry: Any) -> tuple[Incident, 
                 body=body,
             )
         )
-    latest = updates[-1]
+    # The state is the latest minute's: among posts of that minute (the feed's order among them says nothing), the one
+    # that closes the incident decides, so a resolution that shares its minute with another post still closes it.
+    final_minute = [u for u in updates if u.posted_at == updates[-1].posted_at]
+    latest = next((u for u in reversed(final_minute) if u.status in _CLOSED), updates[-1])
     closing = [u.posted_at for u in updates if u.status in ("resolved", "completed")]
-    closed = latest.status in ("resolved", "postmortem", "completed")
+    closed = latest.status in _CLOSED
     link = feed_field(entry, "link")
     incident = Incident(
         native_id=native_id,

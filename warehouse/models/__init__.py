@@ -120,8 +120,8 @@ SCOPE_TABLE = "complaint_refresh_scope"
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query; impact_rank
 # is the one order of impacts (scrapers/vocabulary.py's IMPACT_SEVERITY); read_window is the window a complaint read
-# covered.
-RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "impact_rank", "read_window")
+# covered; iso_utc writes a time as the text revisions compare.
+RULE_MACROS: tuple[str, ...] = ("complaint_pattern", "impact_rank", "read_window", "iso_utc")
 
 # Table macros, created after the views they read (each file is one CREATE OR REPLACE MACRO statement).
 MACROS: tuple[str, ...] = ("acknowledgment_ledger_between",)

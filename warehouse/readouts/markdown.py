@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from warehouse.readouts.report import Report, event_text, key_facts, summary_cell, summary_columns
-from warehouse.readouts.text import fmt_time, md_escape
+from warehouse.readouts.text import fmt_time, md_cell, md_text
 
 
 def render_markdown(report: Report) -> str:
     """A ready-to-paste chronology: the key numbers, every event with the post's own words, numbered sources."""
     tz = report.tz
     sel = report.selection
-    out = [f"# {md_escape(report.title)}", ""]
+    out = [f"# {md_text(report.title)}", ""]
     names = ", ".join(f"`{s}`" for s in report.services) or "every service"
     out += [f"_From {fmt_time(sel.start, tz)} to {fmt_time(sel.end, tz)}; services: {names}._", ""]
     chosen = report.outages[0] if sel.outage_id and report.outages else None
     if chosen is not None:
-        out += [f"## Key numbers: {md_escape(chosen['outage_id'])}", ""]
-        out += [f"- **{md_escape(label)}:** {md_escape(value)}" for label, value in key_facts(report, chosen)]
+        out += [f"## Key numbers: {md_text(chosen['outage_id'])}", ""]
+        out += [f"- **{md_text(label)}:** {md_text(value)}" for label, value in key_facts(report, chosen)]
         out.append("")
     others = [o for o in report.outages if o is not chosen]
     if others:
@@ -25,7 +25,7 @@ def render_markdown(report: Report) -> str:
         out.append("| " + " | ".join(header for _, header in columns) + " |")
         out.append("|" + "---|" * len(columns))
         for outage in others:
-            out.append("| " + " | ".join(md_escape(summary_cell(report, outage, k)) for k, _ in columns) + " |")
+            out.append("| " + " | ".join(md_cell(summary_cell(report, outage, k)) for k, _ in columns) + " |")
         out.append("")
     out += ["## Chronology", ""]
     if not report.rows:
@@ -33,14 +33,14 @@ def render_markdown(report: Report) -> str:
     for row in report.rows:
         text, quote = event_text(row)
         cite = report.source_number.get(row["source_url"] or "")
-        ref = f" \\[{cite}\\]" if cite else ""
-        out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {md_escape(text)}{ref}")
+        ref = f" [{cite}]" if cite else ""
+        out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {md_text(text)}{ref}")
         if quote:
-            out.append(f"  > {md_escape(quote)}")
+            out.append(f"  > {md_text(quote)}")
     if report.sources:
         out += ["", "## Sources", ""]
         for source in report.sources:
             fetched = ", ".join(fmt_time(t, tz) for t in source["fetched"]) or "time unknown"
             ids = ", ".join(source["source_ids"])
-            out.append(f"{source['number']}. {md_escape(ids)}: <{source['url']}> (fetched {fetched})")
+            out.append(f"{source['number']}. {md_text(ids)}: <{source['url']}> (fetched {fetched})")
     return "\n".join(out) + "\n"

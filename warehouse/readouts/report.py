@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from warehouse.readouts.selection import Selection, selection_sql
-from warehouse.readouts.text import fmt_interval, fmt_time
+from warehouse.readouts.selection import Selection, continuing_incidents, selection_sql
+from warehouse.readouts.text import fmt_acknowledgment, fmt_interval, fmt_time
 from warehouse.reads import dicts, has_view, read_outages
 
 
@@ -29,6 +29,7 @@ class Report:
     services: list[str]  # in chart order: the outage's own first, then by first event
     sources: list[dict[str, Any]] = field(default_factory=list)  # numbered: url, source_ids, fetched (times)
     source_number: dict[str, int] = field(default_factory=dict)
+    continuing: list[dict[str, Any]] = field(default_factory=list)  # the service's incidents open past the window
 
 
 def gather(
@@ -75,6 +76,8 @@ def gather(
         service_names={str(k): str(v) for k, v in names.items()},
         services=services,
     )
+    if selection.outage_id and picked:
+        report.continuing = continuing_incidents(con, picked[0]["service_id"], selection.end)
     _number_sources(report)
     return report
 
@@ -133,6 +136,8 @@ def key_facts(report: Report, outage: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{fmt_interval(outage['time_to_acknowledge'])} after complaints began",
             )
         )
+    elif outage.get("acknowledgment") == "no_status_source":
+        facts.append(("First official post", f"no status page tracked for {name}"))
     else:
         facts.append(("First official post", "none matched: the provider never acknowledged these complaints"))
     if outage.get("declared_start") is not None:
@@ -153,6 +158,12 @@ def key_facts(report: Report, outage: dict[str, Any]) -> list[tuple[str, str]]:
         facts.append(("Complaints back to baseline", text))
     if outage.get("incident_title"):
         facts.append(("Matched incident", f"{outage['incident_title']} ({outage['incident_id']})"))
+    if report.continuing:
+        went_on = "; ".join(
+            f"{i['title']} ({'resolved ' + fmt_time(i['resolved_at'], tz) if i['resolved_at'] else 'still open'})"
+            for i in report.continuing
+        )
+        facts.append((f"Continuing after {fmt_time(report.selection.end, tz)}", f"{name}: {went_on}"))
     return facts
 
 
@@ -177,7 +188,7 @@ def summary_cell(report: Report, outage: dict[str, Any], key: str) -> str:
     if key == "peak":
         return f"{outage['peak_reports']:,} at {fmt_time(outage['peak_at'], report.tz)}"
     if key == "time_to_acknowledge":
-        return fmt_interval(value)
+        return fmt_acknowledgment(outage)
     if key == "resolution_gap":
         return fmt_interval(value) if value is not None else "-"
     if isinstance(value, datetime) or value is None:

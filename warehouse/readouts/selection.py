@@ -30,6 +30,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "detail",
     "source_url",
     "fetched_at",
+    "public_url",
 )
 ROW_ORDER = "occurred_at, service_id, kind, incident_id, title, detail, source_url"  # as sql/timeline_rows.sql
 LEAD_TIME = timedelta(hours=1)  # an outage's export starts this long before its complaints began
@@ -103,3 +104,11 @@ def outage_selection(
         first_at[service_id] = min(at, first_at.get(service_id, at))
     others = sorted(first_at, key=lambda s: (first_at[s], s))
     return Selection(start, end, tuple(dict.fromkeys([found["service_id"], *others])), outage_id)
+
+
+def continuing_incidents(con: duckdb.DuckDBPyConnection, service_id: str, end: datetime) -> list[dict[str, Any]]:
+    """The service's incidents that began by ``end`` and were still open at it (an outage's export then says its
+    provider's trouble went on past the window)."""
+    cursor = con.execute(selection_sql("continuing_incidents"), {"service_id": service_id, "end": end})
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

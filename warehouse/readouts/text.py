@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -28,3 +30,28 @@ def md_escape(text: str) -> str:
     for char in ("\\", "`", "*", "_", "[", "]", "<", ">", "|"):
         text = text.replace(char, "\\" + char)
     return " ".join(text.split())
+
+
+NO_STATUS_SOURCE = "no status page tracked"
+
+
+def fmt_acknowledgment(outage: dict[str, Any]) -> str:
+    """The time to acknowledge of an outage row, or why there is none: a service whose status page nobody reads
+    cannot be said never to have acknowledged anything."""
+    if outage.get("acknowledgment") == "no_status_source":
+        return NO_STATUS_SOURCE
+    return fmt_interval(outage.get("time_to_acknowledge"))
+
+
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_text(text: str) -> str:
+    """Scraped text for Markdown that still reads as plain text: whitespace collapsed, and only what a Markdown
+    renderer would turn into markup escaped (``<`` opening a tag, which would be raw HTML, becomes ``&lt;``)."""
+    return _HTML_START.sub("&lt;", " ".join(text.split()))
+
+
+def md_cell(text: str) -> str:
+    """:func:`md_text` for a table cell, where a ``|`` would end the cell."""
+    return md_text(text).replace("|", "\\|")

@@ -14,7 +14,8 @@ final as (
         count(distinct incident_id) as incidents,
         to_seconds(cast(median(epoch(time_to_acknowledge)) as bigint)) as median_time_to_acknowledge,
         max(time_to_acknowledge) as worst_time_to_acknowledge,
-        count(*) filter (where incident_id is null) as unacknowledged_spikes,
+        count(*) filter (where acknowledgment = 'unacknowledged') as unacknowledged_spikes,
+        count(*) filter (where acknowledgment = 'no_status_source') as untracked_spikes,
         count(*) as spikes
     from outages
     group by service_id

@@ -1,5 +1,7 @@
 -- Analyst view: what changed each time a source was read. Edited titles, impacts, statuses and times; updates
--- that appeared, were edited or re-dated; and updates dated before a read that did not yet show them (backdated).
+-- that appeared, were edited or re-dated; updates dated before a read that did not yet show them (backdated); posts
+-- and incidents the provider took down (removed). A change is recorded at the read that first showed it, including a
+-- return to an earlier value and an edit of a time by milliseconds.
 with
 
 versions as (
@@ -14,71 +16,122 @@ fetches as (
     select * from raw_fetches where error is null
 ),
 
-incident_fields as (
-    select
-        incident_id,
-        first_seen_at as seen_at,
-        unnest(['title', 'impact', 'status', 'started_at', 'resolved_at']) as field,
-        unnest([
-            title, impact, status, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ'),
-            strftime(resolved_at, '%Y-%m-%dT%H:%M:%SZ')
-        ]) as value
-    from versions
+removals as (
+    select * from stg_removals
 ),
 
-incident_changes as (
+document_changes as (
+    select * from stg_document_changes
+),
+
+documents as (
+    select * from raw_documents
+),
+
+incident_sightings as (
+    -- when each version was shown, per URL: its first sighting, and every read whose body changed that showed it
+    -- (so a version that returns, investigating → monitoring → investigating, is seen returning when it does)
+    select incident_id, version_hash, source_url as url, first_seen_at as seen_at
+    from versions
+    union
+    select member.incident_id, member.version_hash, document_changes.url, document_changes.fetched_at as seen_at
+    from document_changes
+    join documents using (source_id, url, sha256), unnest(documents.incident_versions) as members(member)
+),
+
+incident_fields as (
+    select
+        sightings.incident_id,
+        sightings.url,
+        sightings.seen_at,
+        unnest(['title', 'impact', 'status', 'started_at', 'resolved_at']) as field,
+        unnest([
+            versions.title, versions.impact, versions.status, iso_utc(versions.started_at),
+            iso_utc(versions.resolved_at)
+        ]) as value
+    from incident_sightings as sightings
+    join versions using (incident_id, version_hash)
+),
+
+incident_steps as (
     select
         incident_id,
+        url,
         seen_at,
         field,
-        lag(value) over (partition by incident_id, field order by seen_at) as old_value,
+        lag(value) over (partition by incident_id, url, field order by seen_at) as old_value,
         value as new_value,
-        row_number() over (partition by incident_id, field order by seen_at) as nth
+        row_number() over (partition by incident_id, url, field order by seen_at) as nth
     from incident_fields
     -- a version that states no impact (AWS shows 0 once resolved) is not a change of impact
     where not (field = 'impact' and value is null)
 ),
 
+incident_changes as (
+    -- the same change seen through several URLs of a source is one change, at its first sighting; the k-th time a
+    -- field goes from one value to another is told apart from the first (a return to an earlier value)
+    select incident_id, min(seen_at) as seen_at, field, old_value, new_value
+    from (
+        select
+            *,
+            row_number() over (partition by incident_id, url, field, old_value, new_value order by seen_at) as k
+        from incident_steps
+        where nth > 1 and old_value is distinct from new_value
+    )
+    group by incident_id, field, old_value, new_value, k
+),
+
+update_sightings as (
+    select incident_id, update_id, version_hash, source_url as url, first_seen_at as seen_at
+    from update_versions
+    union
+    select
+        member.incident_id,
+        member.update_id,
+        member.version_hash,
+        document_changes.url,
+        document_changes.fetched_at as seen_at
+    from document_changes
+    join documents using (source_id, url, sha256), unnest(documents.update_versions) as members(member)
+),
+
 update_fields as (
+    select
+        sightings.incident_id,
+        sightings.update_id,
+        sightings.url,
+        sightings.seen_at,
+        unnest(['update_body', 'update_posted_at']) as field,
+        unnest([update_versions.body, iso_utc(update_versions.posted_at)]) as value
+    from update_sightings as sightings
+    join update_versions using (incident_id, update_id, version_hash)
+),
+
+update_steps as (
     select
         incident_id,
         update_id,
-        first_seen_at as seen_at,
-        body,
-        strftime(posted_at, '%Y-%m-%dT%H:%M:%SZ') as posted,
-        status,
-        row_number() over (partition by incident_id, update_id order by first_seen_at) as nth,
-        lag(body) over (partition by incident_id, update_id order by first_seen_at) as old_body,
-        lag(strftime(posted_at, '%Y-%m-%dT%H:%M:%SZ')) over (
-            partition by incident_id, update_id order by first_seen_at
-        ) as old_posted
-    from update_versions
-),
-
-incident_first_seen as (
-    select incident_id, min(first_seen_at) as first_seen_at from versions group by incident_id
-),
-
-added as (
-    select
-        update_fields.incident_id,
-        update_fields.seen_at,
-        'update_added' as field,
-        cast(null as varchar) as old_value,
-        update_fields.update_id || ' [' || update_fields.status || '] ' || update_fields.posted as new_value
+        url,
+        seen_at,
+        field,
+        lag(value) over (partition by incident_id, update_id, url, field order by seen_at) as old_value,
+        value as new_value,
+        row_number() over (partition by incident_id, update_id, url, field order by seen_at) as nth
     from update_fields
-    join incident_first_seen using (incident_id)
-    where update_fields.nth = 1 and update_fields.seen_at > incident_first_seen.first_seen_at
 ),
 
 edited as (
-    select incident_id, seen_at, 'update_body' as field, old_body as old_value, body as new_value
-    from update_fields
-    where nth > 1 and old_body is distinct from body
-    union all
-    select incident_id, seen_at, 'update_posted_at' as field, old_posted as old_value, posted as new_value
-    from update_fields
-    where nth > 1 and old_posted is distinct from posted
+    select incident_id, min(seen_at) as seen_at, field, old_value, new_value
+    from (
+        select
+            *,
+            row_number() over (
+                partition by incident_id, update_id, url, field, old_value, new_value order by seen_at
+            ) as k
+        from update_steps
+        where nth > 1 and old_value is distinct from new_value
+    )
+    group by incident_id, update_id, field, old_value, new_value, k
 ),
 
 first_sightings as (
@@ -87,9 +140,27 @@ first_sightings as (
         update_versions.update_id,
         update_versions.source_id,
         min(update_versions.first_seen_at) as first_seen_at,
-        arg_min(update_versions.posted_at, update_versions.first_seen_at) as posted_at
+        arg_min(update_versions.posted_at, update_versions.first_seen_at) as posted_at,
+        arg_min(update_versions.status, update_versions.first_seen_at) as status
     from update_versions
     group by all
+),
+
+incident_first_seen as (
+    select incident_id, min(first_seen_at) as first_seen_at from versions group by incident_id
+),
+
+added as (
+    select
+        first_sightings.incident_id,
+        first_sightings.first_seen_at as seen_at,
+        'update_added' as field,
+        cast(null as varchar) as old_value,
+        first_sightings.update_id || ' [' || first_sightings.status || '] ' || iso_utc(first_sightings.posted_at)
+            as new_value
+    from first_sightings
+    join incident_first_seen using (incident_id)
+    where first_sightings.first_seen_at > incident_first_seen.first_seen_at
 ),
 
 backdated as (
@@ -98,27 +169,49 @@ backdated as (
         first_sightings.incident_id,
         first_sightings.first_seen_at as seen_at,
         'update_backdated' as field,
-        strftime(max(fetches.fetched_at), '%Y-%m-%dT%H:%M:%SZ') as old_value,
-        first_sightings.update_id || ' dated ' || strftime(first_sightings.posted_at, '%Y-%m-%dT%H:%M:%SZ')
-            as new_value
+        iso_utc(max(fetches.fetched_at)) as old_value,
+        first_sightings.update_id || ' dated ' || iso_utc(first_sightings.posted_at) as new_value
     from first_sightings
     join fetches
         on fetches.source_id = first_sightings.source_id
         and fetches.fetched_at < first_sightings.first_seen_at
         and fetches.fetched_at > first_sightings.posted_at + interval 5 minute  -- tolerance for caches and clocks
-    group by all
+    group by first_sightings.incident_id, first_sightings.first_seen_at, first_sightings.update_id,
+        first_sightings.posted_at
+),
+
+removed as (
+    -- a post or incident the provider took down (staging/stg_removals.sql): what it was, and nothing now
+    select
+        removals.incident_id,
+        removals.removed_at as seen_at,
+        'update_removed' as field,
+        removals.update_id || ' [' || updates.status || '] ' || iso_utc(updates.posted_at) as old_value,
+        cast(null as varchar) as new_value
+    from removals
+    join stg_incident_updates as updates using (incident_id, update_id)
+    union all
+    select
+        removals.incident_id,
+        removals.removed_at as seen_at,
+        'incident_removed' as field,
+        incidents.title as old_value,
+        cast(null as varchar) as new_value
+    from removals
+    join stg_incidents as incidents using (incident_id)
+    where removals.update_id is null
 ),
 
 final as (
-    select incident_id, seen_at, field, old_value, new_value
-    from incident_changes
-    where nth > 1 and old_value is distinct from new_value
+    select * from incident_changes
     union all
     select * from added
     union all
     select * from edited
     union all
     select * from backdated
+    union all
+    select * from removed
 )
 
 select * from final

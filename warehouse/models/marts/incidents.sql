@@ -5,6 +5,10 @@ incidents as (
     select * from stg_incidents
 ),
 
+removals as (
+    select incident_id, removed_at from stg_removals where update_id is null
+),
+
 final as (
     select
         incident_id,
@@ -23,8 +27,10 @@ final as (
         region,
         first_seen_at,
         source_url,
-        versions
+        versions,
+        removals.removed_at
     from incidents
+    left join removals using (incident_id)
 )
 
 select * from final

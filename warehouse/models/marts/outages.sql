@@ -18,6 +18,17 @@ rule as (
     select * from stg_spike_rule
 ),
 
+services as (
+    select * from raw_services
+),
+
+watched as (
+    -- services the catalog reads a status source for (or, loaded before the catalog said so, that have incidents)
+    select service_id from services where len(coalesce(status_sources, [])) > 0
+    union
+    select distinct service_id from incidents where service_id is not null
+),
+
 candidates as (
     select
         spikes.service_id,
@@ -75,6 +86,11 @@ final as (
         back_to_baseline.returned_to_baseline_at,
         back_to_baseline.returned_to_baseline_at - best.resolved_at as resolution_gap,
         best.incident_id is not null as acknowledged,
+        case
+            when best.incident_id is not null then 'acknowledged'
+            when watched.service_id is not null then 'unacknowledged'
+            else 'no_status_source'
+        end as acknowledgment,
         spikes.baseline_at_peak,
         spikes.buckets,
         spikes.source_ids,
@@ -85,6 +101,7 @@ final as (
     cross join rule
     left join best using (service_id, started_at)
     left join back_to_baseline using (service_id, started_at)
+    left join watched using (service_id)
 )
 
 select * from final

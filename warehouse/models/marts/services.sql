@@ -1,4 +1,4 @@
--- The catalog's services, with the providers each depends on.
+-- The catalog's services, with the providers each depends on and the sources that read their own status posts.
 with
 
 services as (
@@ -6,7 +6,7 @@ services as (
 ),
 
 final as (
-    select service_id, name, aliases, depends_on
+    select service_id, name, aliases, depends_on, coalesce(status_sources, []) as status_sources
     from services
 )
 

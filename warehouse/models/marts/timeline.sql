@@ -13,21 +13,35 @@ outages as (
     select * from outages
 ),
 
+removals as (
+    select * from stg_removals
+),
+
 official as (
     select
         updates.posted_at as occurred_at,
         incidents.service_id,
         'official_update' as kind,
         updates.incident_id,
-        incidents.title || ' [' || updates.status || ']' as title,
+        incidents.title || ' [' || updates.status || ']' || coalesce(
+            ' (removed by the provider at ' || strftime(coalesce(removed.removed_at, gone.removed_at), '%Y-%m-%d %H:%MZ')
+            || ')',
+            ''
+        ) as title,
         cast(null as bigint) as reports,
         updates.source_id,
         updates.status,
         updates.body as detail,
         updates.source_url,
-        updates.first_seen_at as fetched_at
+        updates.first_seen_at as fetched_at,
+        -- the provider's own page, when it has one (not the endpoint we read, as AWS's data.json entries give)
+        nullif(nullif(incidents.url, updates.source_url), incidents.source_url) as public_url
     from updates
     join incidents using (incident_id)
+    left join removals as removed
+        on removed.incident_id = updates.incident_id and removed.update_id = updates.update_id
+    left join removals as gone
+        on gone.incident_id = updates.incident_id and gone.update_id is null
 ),
 
 spike_events as (
@@ -38,7 +52,8 @@ spike_events as (
         incident_id,
         source_ids,
         peak_reports,
-        outage_id
+        outage_id,
+        acknowledgment
     from outages
 ),
 
@@ -56,7 +71,9 @@ spike_rows as (
         spike_events.kind,
         spike_events.incident_id,
         case spike_events.kind
-            when 'spike_start' then 'Complaints rise above baseline'
+            when 'spike_start' then 'Complaints rise above baseline' || (
+                case when spike_events.acknowledgment = 'no_status_source' then ' (no status page tracked)' else '' end
+            )
             when 'spike_peak' then 'Complaints peak'
             else 'Complaints fall back under the spike line'
         end as title,
@@ -65,7 +82,8 @@ spike_rows as (
         cast(null as varchar) as status,
         spike_events.outage_id as detail,
         spike_sources.source_url,
-        spike_sources.fetched_at
+        spike_sources.fetched_at,
+        cast(null as varchar) as public_url
     from spike_events
     left join stg_complaint_counts as counts
         on counts.source_id = '*'
@@ -85,16 +103,21 @@ component_rows as (
         components.service_id,
         'component_change' as kind,
         cast(null as varchar) as incident_id,
-        components.name || ': ' || coalesce(states.previous_state, '?') || ' → ' || states.state as title,
+        components.name || ': ' || coalesce(states.previous_state, '?') || ' → ' || states.state || (
+            case when states.time_source = 'observed'
+                then ' (observed at ' || strftime(states.changed_at, '%Y-%m-%d %H:%MZ') || ')' else '' end
+        ) as title,
         cast(null as bigint) as reports,
         components.source_id,
         states.state as status,
         states.evidence as detail,
         states.source_url,
-        cast(null as timestamptz) as fetched_at
+        case when states.time_source = 'observed' then states.changed_at end as fetched_at,
+        cast(null as varchar) as public_url
     from component_states as states
     join components using (component_id)
-    where states.previous_state is not null
+    -- a first reading is an onset when it shows the component in trouble
+    where states.previous_state is not null or states.state not in ('operational', 'unknown')
 ),
 
 revision_rows as (
@@ -109,11 +132,15 @@ revision_rows as (
         cast(null as varchar) as status,
         coalesce(revisions.old_value, '∅') || ' → ' || coalesce(revisions.new_value, '∅') as detail,
         incidents.source_url,
-        revisions.seen_at as fetched_at
+        revisions.seen_at as fetched_at,
+        nullif(incidents.url, incidents.source_url) as public_url
     from incident_revisions as revisions
     join incidents using (incident_id)
     -- a new update is already an official_update row; status moves are told by the posts themselves
-    where revisions.field in ('title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated')
+    where revisions.field in (
+        'title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated', 'update_removed',
+        'incident_removed'
+    )
 ),
 
 unioned as (
@@ -138,7 +165,8 @@ final as (
         status,
         detail,
         source_url,
-        fetched_at
+        fetched_at,
+        public_url
     from unioned
     order by occurred_at, service_id, kind, incident_id
 )

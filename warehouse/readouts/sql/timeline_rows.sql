@@ -12,7 +12,8 @@ select
     status,
     detail,
     source_url,
-    fetched_at
+    fetched_at,
+    public_url
 from timeline
 where occurred_at between $start and $end
     and (len($services::varchar[]) = 0 or list_contains($services::varchar[], service_id))
