@@ -13,7 +13,10 @@ from scrapers.catalog import parse_catalog
 from scrapers.landing import status_sources
 from warehouse.db import connect, migrate
 from warehouse.models import build_models
-from warehouse.timeline import Window, outage_rows, render_markdown, render_text
+from warehouse.readouts.markdown import render_markdown
+from warehouse.readouts.report import gather
+from warehouse.readouts.selection import Selection
+from warehouse.timeline import Window, outage_rows, render_text
 
 START = datetime(2021, 11, 20, tzinfo=UTC)
 STEP = 8 * 96 + 40  # day 8, 10:00Z
@@ -91,7 +94,8 @@ def test_terminal_and_markdown_say_no_status_page_tracked(con: duckdb.DuckDBPyCo
     silent = next(line for line in text.splitlines() if line.strip().startswith("silent"))
     assert "no status page tracked" in brand and "never" not in brand
     assert "never" in silent  # a watched status page that posted nothing
-    markdown = render_markdown([], outages, zone, "t")
+    window = Selection.window(datetime(2021, 11, 1, tzinfo=UTC), datetime(2021, 12, 1, tzinfo=UTC))
+    markdown = render_markdown(gather(con, window, zone, title="t"))
     assert "| brand |" in markdown and "no status page tracked" in markdown
 
 
