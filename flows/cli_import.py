@@ -76,16 +76,18 @@ def import_counts(file: Path, service_id: str, sources: str | None, source_id: s
     Example:
         outages import-counts exports/aws-2021-12-07.csv --service aws --db outages.duckdb
     """
-    try:
-        catalog = catalog_for(sources)
-    except CatalogError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    from flows.cli_catalog import load_or_exit
+    from flows.paths import absolute
+
+    db = absolute(db)  # the crawl runs elsewhere: no relative path
+    catalog = load_or_exit(absolute(sources) if sources else None)
     service = catalog.resolve_service(service_id)
     if service is None:
         click.echo(f"configuration error: --service {service_id!r} is not a service of the catalog", err=True)
         sys.exit(EXIT_USAGE)
-    from flows.ingest import ingest as ingest_flow
+    from flows.cli import EXIT_SOURCES_FAILED, fail, first_line
+    from flows.preflight import SetupError, check_warehouse
+    from flows.runner import run_ingest
 
     with tempfile.TemporaryDirectory(prefix="outages-import-") as folder:
         path = Path(folder) / "import.yaml"
@@ -95,7 +97,13 @@ def import_counts(file: Path, service_id: str, sources: str | None, source_id: s
         except CatalogError as exc:
             click.echo(f"configuration error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-        result = ingest_flow(sources=str(path), db=db, only=[source_id])
+        try:
+            check_warehouse(db)
+            result = run_ingest(sources=str(path), db=db, only=[source_id])
+        except SetupError as exc:
+            fail(f"setup error: {exc}", EXIT_USAGE)
+        except Exception as exc:
+            fail(f"import failed: {type(exc).__name__}: {first_line(exc)}", EXIT_SOURCES_FAILED)
     added = result.rows_added.get("raw_complaint_counts", 0)
     click.echo(f"run {result.run_id}: {file} loaded into {db} as source {source_id!r} ({added} count rows added)")
     for reasons in result.failures.values():
