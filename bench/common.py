@@ -120,6 +120,7 @@ def verdict(ok: bool | None) -> str:
 def table(rows: list[Row]) -> str:
     header = ("benchmark", "measure", "figure", "baseline", "ratio", "target", "met")
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        lines.append(f"| {r.bench} | {r.measure} | {r.figure} | {r.baseline} | {r.ratio} | {r.target} | {r.met} |")
+    lines += [
+        f"| {r.bench} | {r.measure} | {r.figure} | {r.baseline} | {r.ratio} | {r.target} | {r.met} |" for r in rows
+    ]
     return "\n".join(lines)

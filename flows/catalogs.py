@@ -110,13 +110,9 @@ def choose_sources(
             else:
                 errors.append(known_values("--only value", name, sorted(by_id), FINDER, names))
     known_kinds = registry.names()
-    for kind in split_values(kinds):
-        if kind not in known_kinds:
-            errors.append(known_values("kind", kind, list(known_kinds)))
+    errors += [known_values("kind", kind, list(known_kinds)) for kind in split_values(kinds) if kind not in known_kinds]
     known_tags = tags_of(catalog)
-    for tag in split_values(tags):
-        if tag not in known_tags:
-            errors.append(known_values("tag", tag, list(known_tags)))
+    errors += [known_values("tag", tag, list(known_tags)) for tag in split_values(tags) if tag not in known_tags]
     if errors:
         raise SelectionError("\n".join(errors))
     kind_set, tag_set = set(split_values(kinds)), set(split_values(tags))

@@ -13,7 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: prefect.y
 def absolute(path: str | Path) -> str:
     """``path`` made absolute against this process's working directory (``~`` expanded), resolved once at the edge
     so the crawl process (which runs from the project root) and every task see the same file."""
-    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+    return os.path.normpath(Path(path).expanduser().absolute())
 
 
 def landing_root(db: str | Path) -> Path:

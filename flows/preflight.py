@@ -71,7 +71,6 @@ def _not_held_open(db: Path, grace_seconds: float) -> None:
             return
         try:
             duckdb.connect(str(db)).close()
-            return
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
@@ -82,6 +81,8 @@ def _not_held_open(db: Path, grace_seconds: float) -> None:
                     "one write while another process has the file open) and run again"
                 ) from exc
             time.sleep(0.2)
+        else:
+            return
 
 
 def check_warehouse(db: str | Path, *, grace_seconds: float = LOCK_GRACE_SECONDS) -> None:

@@ -72,7 +72,7 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError)
 
 
-def transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+def transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:  # noqa: ARG001 (Prefect's signature)
     """``retry_condition_fn`` for the ingest tasks: Prefect retries a failed task run only when this says so."""
     failure = state.data if isinstance(state.data, BaseException) else state.result(raise_on_failure=False)
     return isinstance(failure, BaseException) and is_transient(failure)
@@ -136,7 +136,7 @@ def run_ingest(**parameters: Any) -> Any:
     if isinstance(result, BaseException):
         raise result
     if not isinstance(result, IngestResult):
-        raise RuntimeError(f"the ingest flow run ended {state.type.value}: {state.message}")
+        raise RuntimeError(f"the ingest flow run ended {state.type.value}: {state.message}")  # noqa: TRY004 (a run outcome)
     return result
 
 

@@ -176,7 +176,7 @@ def serve(
                 time.sleep(1.0)
             what, died = next((what, p) for what, p in processes.items() if p.poll() is not None)
             say(f"stopping: {what} exited with status {died.returncode}; see the logs in {home}")
-            return 1
+            return 1  # noqa: TRY300 (Ctrl-C may come at any point of the body above)
         except KeyboardInterrupt:
             say("stopping the worker(s) and the server")
             return 0

@@ -9,6 +9,8 @@ from tests.loopback import LoopbackServer
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# a bound for a temporary server that never starts, not a timing: on a busy 2-core machine a start takes minutes
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
 
 
 @pytest.fixture(scope="session")

@@ -69,15 +69,18 @@ def test_the_core_stands_as_it_was(builtin: Catalog) -> None:
             str(DEFAULT_CATALOG),
         )
     aliases = {s.id: s for s in builtin.services}
-    assert builtin.resolve_service("gh") == "github" and builtin.resolve_service("GCP") == "gcp"
-    assert builtin.resolve_service("aws") == "aws" and aliases["aws"].depends_on == ()
+    assert builtin.resolve_service("gh") == "github"
+    assert builtin.resolve_service("GCP") == "gcp"
+    assert builtin.resolve_service("aws") == "aws"
+    assert aliases["aws"].depends_on == ()
     assert builtin.resolve_service("pypi") == "python-package-index"
 
 
 def test_disabled_entries_say_why_and_are_not_polled(builtin: Catalog) -> None:
     assert builtin.disabled
     for source in builtin.disabled:
-        assert source.disabled and source.file.endswith("providers.yaml")
+        assert source.disabled
+        assert source.file.endswith("providers.yaml")
     assert not {s.id for s in builtin.disabled} & {s.id for s in choose_sources(builtin)}
     with pytest.raises(SelectionError, match="is disabled: not readable when the snapshot read it"):
         choose_sources(builtin, only=["3stepit-status"])
@@ -99,15 +102,19 @@ def test_choosing_by_name_alias_tag_and_kind(builtin: Catalog) -> None:
     lines = str(info.value).splitlines()
     assert len(lines) == 3
     assert "unknown --only value 'gihub'; did you mean 'github'" in lines[0]
-    assert "unknown kind 'statuspge'; did you mean 'statuspage'" in lines[1] and "known: aws_health" in lines[1]
-    assert "unknown tag 'clod'; did you mean 'cloud'" in lines[2] and "payments" in lines[2]
+    assert "unknown kind 'statuspge'; did you mean 'statuspage'" in lines[1]
+    assert "known: aws_health" in lines[1]
+    assert "unknown tag 'clod'; did you mean 'cloud'" in lines[2]
+    assert "payments" in lines[2]
 
 
 def test_search_puts_exact_names_first(builtin: Catalog) -> None:
     found = [service.id for service, _ in search(builtin, "GH")]
-    assert found[0] == "github" and len(found) > 1
+    assert found[0] == "github"
+    assert len(found) > 1
     payments = [service.id for service, _ in search(builtin, "payments")]
-    assert payments and all("payments" in next(s for s in builtin.services if s.id == p).tags for p in payments)
+    assert payments
+    assert all("payments" in next(s for s in builtin.services if s.id == p).tags for p in payments)
     assert search(builtin, "no-such-provider-anywhere") == []
 
 
@@ -134,7 +141,8 @@ def test_every_kind_is_polled_by_exactly_one_ingest_deployment(builtin: Catalog)
     polled_by = Counter(kind for d in ingests for kind in d["parameters"]["kinds"])
     assert dict(polled_by) == dict.fromkeys(registry.names(), 1)
     for deployment in ingests:  # the whole built-in catalog: no deployment narrows it by default
-        assert deployment["parameters"].get("only") is None and deployment["parameters"].get("tags") is None
+        assert deployment["parameters"].get("only") is None
+        assert deployment["parameters"].get("tags") is None
         assert deployment["parameters"]["sources"] is None
     status = next(d for d in ingests if d["name"] == "status-pages")
     assert {s.kind for s in builtin.sources} <= set(status["parameters"]["kinds"]) - COMPLAINT_KINDS

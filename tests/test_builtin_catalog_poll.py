@@ -103,7 +103,8 @@ def test_the_whole_builtin_catalog_polls_and_loads(tmp_path: Path, loopback: Loo
     db = tmp_path / "builtin.duckdb"
     result = ingest(sources=str(copy), db=str(db), timeout_seconds=30)
 
-    assert result.failures == {} and result.skipped == {}
+    assert result.failures == {}
+    assert result.skipped == {}
     assert (result.sources_total, result.sources_failed) == (len(builtin.sources), 0)
     expected_requests = sum(len(FORMS[s.kind][1]) for s in builtin.sources)
     assert sum(loopback.hits.get(route, 0) for route in loopback.routes) == expected_requests

@@ -95,7 +95,8 @@ def test_service_name_defaults_to_id() -> None:
 
 def test_empty_sections_are_allowed() -> None:
     catalog = parse_catalog("services: []\nsources: []\n", PATH)
-    assert catalog.services == () and catalog.sources == ()
+    assert catalog.services == ()
+    assert catalog.sources == ()
 
 
 @pytest.mark.parametrize(

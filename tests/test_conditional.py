@@ -62,7 +62,8 @@ def test_an_unchanged_page_answers_304_and_is_not_parsed_again(tmp_path: Path, l
     db = tmp_path / "w.duckdb"
     first = run(catalog, db, T1)
     assert first.exit_code == 0, first.failures
-    assert first.documents_unchanged == 0 and first.documents_parsed == 3
+    assert first.documents_unchanged == 0
+    assert first.documents_parsed == 3
     assert loopback.conditional == {}  # nothing to be conditional on yet
     views = [v for v in PUBLIC_VIEWS if v != "source_status"]
     before = content_hash(db, views, SIGHTINGS)
@@ -82,7 +83,8 @@ def test_an_unchanged_page_answers_304_and_is_not_parsed_again(tmp_path: Path, l
         )
     # the two unchanged pages were not parsed: resighted; the counts (latest reading wins) were parsed again
     assert (second.documents_parsed, second.documents_unchanged) == (1, 2)
-    assert landing_rows(db, second, "incidents") == [] and landing_rows(db, second, "updates") == []
+    assert landing_rows(db, second, "incidents") == []
+    assert landing_rows(db, second, "updates") == []
     assert {r["url"] for r in landing_rows(db, second, "resightings")} == {
         loopback.url(p) for p in (SUMMARY_PATH, INCIDENTS_PATH)
     }
@@ -121,7 +123,9 @@ def test_a_failed_read_after_a_304_is_still_a_failure(tmp_path: Path, loopback: 
     (status,) = query(
         db, "select stale, last_success_at, last_error from source_status where source_id = 'good-status'"
     )
-    assert status[0] is True and iso(status[1]) == "2021-12-07T17:05:00+00:00" and "HTTP 503" in status[2]
+    assert status[0] is True
+    assert iso(status[1]) == "2021-12-07T17:05:00+00:00"
+    assert "HTTP 503" in status[2]
     assert query(db, "select stale from components") == [(True,)]
 
 

@@ -113,7 +113,8 @@ def test_invariants(relative: str, parsed: dict[str, Parsed]) -> None:
     components = {c.native_id for c in result.components}
     assert len(components) == len(result.components), "component ids repeat within one document"
     for inc in result.incidents:
-        assert inc.title.strip() == inc.title and inc.title, inc
+        assert inc.title.strip() == inc.title, inc
+        assert inc.title, inc
         assert inc.status in UPDATE_STATUSES, inc
         assert inc.impact is None or inc.impact in IMPACTS, inc
         assert inc.region == (inc.regions[0] if inc.regions else None), inc
@@ -212,7 +213,8 @@ def test_azure_fields_match_the_payload(relative: str, parsed: dict[str, Parsed]
     assert inc.started_at == update.posted_at == email.utils.parsedate_to_datetime(pub_date).astimezone(UTC)
     assert inc.component_ids == tuple(c for c in categories if c != "West US")
     assert (inc.status, inc.impact, inc.resolved_at) == ("investigating", None, None)
-    assert "<" not in update.body and "&nbsp;" not in update.body
+    assert "<" not in update.body
+    assert "&nbsp;" not in update.body
     assert update.body.startswith("Starting at ")
 
 

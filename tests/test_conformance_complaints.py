@@ -149,7 +149,8 @@ def test_reddit_auth_flow_against_the_real_cassette() -> None:
     )
     (token,) = reddit.start_requests(context)
     assert (token.method, token.url) == (token_call["request"]["method"], token_call["request"]["uri"])
-    assert token.body is not None and token.body.decode() == token_call["request"]["body"]  # a plain string here
+    assert token.body is not None
+    assert token.body.decode() == token_call["request"]["body"]
     assert token.headers["Authorization"].startswith("Basic ")
     assert token_call["request"]["headers"]["Authorization"] == ["Basic <BASIC_AUTH>"]
 

@@ -74,14 +74,14 @@ def raw_entries(relative: str) -> list[dict[str, Any]]:
                 }
             )
     else:
-        for item in root.iter("item"):
-            out.append(
-                {
-                    "link": item.findtext("link"),
-                    "newest": email.utils.parsedate_to_datetime(str(item.findtext("pubDate"))).astimezone(UTC),
-                    "html": item.findtext("description") or "",
-                }
-            )
+        out.extend(
+            {
+                "link": item.findtext("link"),
+                "newest": email.utils.parsedate_to_datetime(str(item.findtext("pubDate"))).astimezone(UTC),
+                "html": item.findtext("description") or "",
+            }
+            for item in root.iter("item")
+        )
     return out
 
 
@@ -117,7 +117,8 @@ def test_invariants(case: dict[str, Any]) -> None:
     assert len(ids) == len(set(ids))
     for inc in result.incidents:
         assert inc.title.strip()
-        assert inc.status in UPDATE_STATUSES and (inc.impact is None or inc.impact in IMPACTS)
+        assert inc.status in UPDATE_STATUSES
+        assert inc.impact is None or inc.impact in IMPACTS
         assert_aware_utc(inc.started_at, f"{inc.native_id} started_at")
         assert_aware_utc(inc.resolved_at, f"{inc.native_id} resolved_at")
         if inc.resolved_at and inc.started_at:
@@ -125,7 +126,8 @@ def test_invariants(case: dict[str, Any]) -> None:
     keys = [(u.incident_native_id, u.native_id) for u in result.updates]
     assert len(keys) == len(set(keys))
     for update in result.updates:
-        assert update.incident_native_id in ids and update.status in UPDATE_STATUSES
+        assert update.incident_native_id in ids
+        assert update.status in UPDATE_STATUSES
         assert_aware_utc(update.posted_at, f"update {update.native_id}")
 
 
@@ -216,7 +218,8 @@ def test_currentevents_match_the_payload() -> None:
         assert [u.posted_at for u in updates] == expected
         assert sorted(str(u.status_native) for u in updates) == sorted(str(x["status"]) for x in event["event_log"])
         if event["status"] != "0":
-            assert inc.status != "resolved" and inc.resolved_at is None
+            assert inc.status != "resolved"
+            assert inc.resolved_at is None
     changes = {(c.component_native_id, c.changed_at) for c in result.component_changes}
     for event in events:
         for change in event["impacted_service_status_changes"]:

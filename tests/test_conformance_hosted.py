@@ -129,7 +129,8 @@ def test_other_formats_are_not_claimed(relative: str) -> None:
     body = (SAMPLES / relative).read_bytes()
     for kind in HOSTED:
         detector = registry.get(kind).detect
-        assert detector is not None and detector(body) is False, f"{kind} claims {relative}"
+        assert detector is not None, f"{kind} claims {relative}"
+        assert detector(body) is False, f"{kind} claims {relative}"
 
 
 # --------------------------------------------------------------------------------------------------- status.io

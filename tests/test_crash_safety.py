@@ -197,7 +197,9 @@ def baseline(server: HostileServer, tmp_path_factory: pytest.TempPathFactory, pr
         result = ingest(sources=str(write_catalog(folder, server)), db=str(db), timeout_seconds=5, as_of=AS_OF)
     assert result.exit_code == 0, result.failures
     digest = stable_hash(db)
-    assert digest["incidents"][0] > 0 and digest["raw_posts"][0] > 0 and digest["raw_complaint_counts"][0] > 0
+    assert digest["incidents"][0] > 0
+    assert digest["raw_posts"][0] > 0
+    assert digest["raw_complaint_counts"][0] > 0
     return Baseline(digest, api_url(), db, result.run_id)
 
 
@@ -212,7 +214,7 @@ def api_url() -> str:
 def record(point: str, killed: bool, match: bool) -> None:
     stats = os.environ.get("OUTAGES_RELIABILITY_STATS")
     if stats:
-        with open(stats, "a", encoding="utf-8") as handle:
+        with Path(stats).open("a", encoding="utf-8") as handle:
             row = {"category": "crash", "case": point, "killed": killed, "match": match}
             handle.write(json.dumps(row) + "\n")
 

@@ -48,7 +48,8 @@ def test_no_view_column_needs_quoting() -> None:
     reserved = {r[0] for r in con.execute(query).fetchall()}
     for view in PUBLIC_VIEWS:
         for (column,) in con.execute(f'select column_name from (describe "{view}")').fetchall():
-            assert column not in reserved and re.fullmatch(r"[a-z_][a-z0-9_]*", column), (view, column)
+            assert column not in reserved, (view, column)
+            assert re.fullmatch(r"[a-z_][a-z0-9_]*", column), (view, column)
 
 
 def commands() -> list[str]:

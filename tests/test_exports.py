@@ -197,7 +197,8 @@ def test_markdown_export_of_the_aws_outage_matches_the_expected_file(
     assert "- **Continuing after 2021-12-08 03:00Z:** Amazon Web Services: " in text
     chronology, sources = text.split("## Sources\n", 1)
     cited = set(re.findall(r" \[(\d+)\]$", chronology, flags=re.MULTILINE))
-    assert "\\[" not in chronology and "\\_" not in chronology  # reads as plain text: no backslash escapes
+    assert "\\[" not in chronology
+    assert "\\_" not in chronology
     assert cited == set(re.findall(r"^(\d+)\. ", sources, flags=re.MULTILINE))  # every citation has its source
     assert "(fetched 2021-12-07 16:26Z" in sources
     check_expected("aws-outage.md", replay.stable(text))
@@ -208,11 +209,14 @@ def test_markdown_export_of_the_aws_outage_matches_the_expected_file(
 
 def test_svg_and_png_charts_render_offline(aws_exports: dict[str, ExportResult]) -> None:
     svg = aws_exports["svg"].path.read_text(encoding="utf-8")
-    assert svg.startswith("<svg") and "Amazon Web Services (aws)" in svg
+    assert svg.startswith("<svg")
+    assert "Amazon Web Services (aws)" in svg
     assert "<title>2021-12-07 16:22Z · investigating · AWS Management Console" in svg  # the post's tooltip
-    assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/", "")
+    assert "<script" not in svg
+    assert "http://" not in svg.replace("http://www.w3.org/", "")
     png = aws_exports["png"].path.read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 20_000
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(aws_exports["png"].path, ARTIFACTS / "aws-chart.png")
 
@@ -306,7 +310,9 @@ def test_html_export_renders_in_a_headless_browser_and_escapes_scraped_text(
     finally:
         con.close()
     html = page.read_text(encoding="utf-8")
-    assert "<script" not in html and "<img" not in html and 'http-equiv="Content-Security-Policy"' in html
+    assert "<script" not in html
+    assert "<img" not in html
+    assert 'http-equiv="Content-Security-Policy"' in html
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(page, ARTIFACTS / "aws.html")
@@ -317,11 +323,13 @@ def test_html_export_renders_in_a_headless_browser_and_escapes_scraped_text(
         dom, log = run_chromium(binary, page, shot, width, height, tmp_path / f"profile-{label}")
         console = [line for line in log.splitlines() if ":CONSOLE" in line]
         assert console == [], "the page logged to the console:\n" + "\n".join(console)
-        assert shot.exists() and shot.stat().st_size > 10_000
+        assert shot.exists()
+        assert shot.stat().st_size > 10_000
         assert re.search(r"<svg[^>]*viewBox", dom), "the chart (inline SVG) is not in the DOM"
         assert dom.count('aria-roledescription="point"') >= 10  # the official posts marked on the chart
         assert "<title>Amazon Web Services outage, 7 December 2021</title>" in dom  # the script did not run
-        assert 'id="pwned"' not in dom and 'id="pwned2"' not in dom
+        assert 'id="pwned"' not in dom
+        assert 'id="pwned2"' not in dom
         assert "&lt;script&gt;document.title='pwned'" in dom  # shown as text, escaped
         assert "&lt;img src=x onerror=" in dom
     with capsys.disabled():
@@ -338,7 +346,8 @@ def test_the_export_command(replay: Replay, tmp_path: Path) -> None:
     out = tmp_path / "aws.csv"
     ok = runner.invoke(main, [*db, "--outage", AWS, "--service", "trello", "--format", "csv", "--out", str(out)])
     assert ok.exit_code == 0, ok.output
-    assert "from 2021-12-07T14:30Z" in ok.output and "services: aws, trello" in ok.output
+    assert "from 2021-12-07T14:30Z" in ok.output
+    assert "services: aws, trello" in ok.output
     window = ["--window", "2021-12-07T15:00Z", "2021-12-07T17:00Z", "--service", "aws", "--service", "bitbucket"]
     ok = runner.invoke(main, [*db, *window, "--format", "parquet", "--out", str(tmp_path / "window.parquet")])
     assert ok.exit_code == 0, ok.output
@@ -352,7 +361,8 @@ def test_the_export_command(replay: Replay, tmp_path: Path) -> None:
     assert sorted(services) == [("aws",), ("trello",)]
     assert {s for _, s in rows} == {"aws", "bitbucket"}
     assert all(utc("2021-12-07T15:00:00Z") <= t <= utc("2021-12-07T17:00:00Z") for t, _ in rows)
-    assert (utc("2021-12-07T15:30:00Z"), "aws") in rows and (utc("2021-12-07T16:22:00Z"), "aws") in rows
+    assert (utc("2021-12-07T15:30:00Z"), "aws") in rows
+    assert (utc("2021-12-07T16:22:00Z"), "aws") in rows
 
     def fails(*args: str) -> str:
         result = runner.invoke(main, ["export", "--db", str(replay.db), *args, "--out", str(tmp_path / "x")])
@@ -413,15 +423,19 @@ def test_the_artifact_task_reports_failed_sources_and_escapes_scraped_text(repla
     failed = {"bad-source": ["HTTP 503 from https://status.example.com/api | retry"]}
     first = publish_ingest_artifacts(str(db), "99990101T000000-first", 12, failed, {"raw_fetches": 3})
     assert first is not None
-    assert first.new_spikes is None and first.rows_added == 0 and first.new_incidents == []
+    assert first.new_spikes is None
+    assert first.rows_added == 0
+    assert first.new_incidents == []
     text = render_summary(first)
-    assert "## New complaint spikes (?)" in text and "no earlier run recorded" in text
+    assert "## New complaint spikes (?)" in text
+    assert "no earlier run recorded" in text
     assert "- **bad-source**: HTTP 503 from https://status.example.com/api \\| retry" in text
     published = of_run(read_artifacts("ingest-summary"), "99990101T000000-first")
     assert "bad-source" in str(published.data)
 
     second = publish_ingest_artifacts(str(db), "99990101T000100-second", 12, {}, {})
-    assert second is not None and second.new_spikes == []  # the first call recorded every outage it saw
+    assert second is not None
+    assert second.new_spikes == []
     assert "## Failed sources (0)" in render_summary(second)
 
     second.new_incidents = [

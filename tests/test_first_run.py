@@ -51,7 +51,8 @@ def test_relative_paths_from_another_directory(tmp_path: Path, loopback: Loopbac
     assert done.returncode == 0, done.stderr
     assert f"2/2 sources loaded into {elsewhere / 'w.duckdb'}" in done.stdout
     assert (elsewhere / "w.landing" / "bodies").is_dir()
-    assert not (PROJECT_ROOT / "w.landing").exists() and not (PROJECT_ROOT / "w.duckdb").exists()
+    assert not (PROJECT_ROOT / "w.landing").exists()
+    assert not (PROJECT_ROOT / "w.duckdb").exists()
     con = duckdb.connect(str(elsewhere / "w.duckdb"), read_only=True)
     try:
         assert con.execute("select count(*) from incidents").fetchone() == (1,)
@@ -59,11 +60,13 @@ def test_relative_paths_from_another_directory(tmp_path: Path, loopback: Loopbac
         con.close()
     # and the other commands read it with the same relative path
     shown = outages("timeline", "--db", "w.duckdb", cwd=elsewhere)
-    assert shown.returncode == 0 and "Elevated errors" in shown.stdout, shown.stderr
+    assert shown.returncode == 0, shown.stderr
+    assert "Elevated errors" in shown.stdout, shown.stderr
     counted = outages(
         "sql", "select count(*) as n from incidents", "--db", "w.duckdb", "--format", "csv", cwd=elsewhere
     )
-    assert counted.returncode == 0 and counted.stdout == "n\n1\n", counted.stderr
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout == "n\n1\n", counted.stderr
 
 
 def test_sql_prints_tables_csv_and_json_and_never_writes(tmp_path: Path, loopback: LoopbackServer) -> None:
@@ -71,7 +74,9 @@ def test_sql_prints_tables_csv_and_json_and_never_writes(tmp_path: Path, loopbac
     write_catalog(tmp_path, loopback)
     assert outages("ingest", "--sources", "sources.yaml", "--db", "w.duckdb", cwd=tmp_path).returncode == 0
     table = outages("sql", "select service_id, title from incidents", "--db", "w.duckdb", cwd=tmp_path)
-    assert table.returncode == 0 and "│ example" in table.stdout and "Elevated errors" in table.stdout
+    assert table.returncode == 0
+    assert "│ example" in table.stdout
+    assert "Elevated errors" in table.stdout
     as_json = outages(
         "sql", "select incident_id, started_at from incidents", "--db", "w.duckdb", "--format", "json", cwd=tmp_path
     )
@@ -86,9 +91,11 @@ def test_sql_prints_tables_csv_and_json_and_never_writes(tmp_path: Path, loopbac
         text=True,
         timeout=BOUND_SECONDS,
     )
-    assert piped.returncode == 0 and piped.stdout == "a\n1\nb\n2\n", piped.stderr
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == "a\n1\nb\n2\n", piped.stderr
     refused = outages("sql", "delete from raw_fetches", "--db", "w.duckdb", cwd=tmp_path)
-    assert refused.returncode == 1 and "read-only" in refused.stderr
+    assert refused.returncode == 1
+    assert "read-only" in refused.stderr
 
 
 def test_a_folder_that_cannot_be_created_is_one_line_and_exit_2(tmp_path: Path, loopback: LoopbackServer) -> None:
@@ -116,7 +123,8 @@ def test_an_immutable_warehouse_is_refused_before_fetching(tmp_path: Path, loopb
         subprocess.run(["chattr", "-i", str(db)], check=True)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"setup error: cannot write the warehouse {db}"), lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"setup error: cannot write the warehouse {db}"), lines
     assert loopback.hits == {}
 
 
@@ -137,14 +145,16 @@ def test_a_warehouse_held_open_names_its_holder(tmp_path: Path, loopback: Loopba
     duckdb.connect(str(db)).close()
     holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(db)], stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "open"
         done = outages("ingest", "--sources", "sources.yaml", "--db", "w.duckdb", cwd=tmp_path)
     finally:
         holder.kill()
         holder.wait()
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and f"is held open by PID {holder.pid} (" in lines[0], lines
+    assert len(lines) == 1, lines
+    assert f"is held open by PID {holder.pid} (" in lines[0], lines
     assert loopback.hits == {}
 
 
@@ -153,7 +163,8 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     write_catalog(tmp_path, LoopbackServer())  # never started: nothing is fetched
     done = outages("--debug", "ingest", "--sources", "sources.yaml", "--db", "file/w.duckdb", cwd=tmp_path)
     assert done.returncode != 0
-    assert "Traceback (most recent call last)" in done.stderr and "SetupError" in done.stderr
+    assert "Traceback (most recent call last)" in done.stderr
+    assert "SetupError" in done.stderr
 
 
 def test_only_transient_failures_are_retried() -> None:
@@ -181,17 +192,21 @@ def test_the_flow_run_state_says_when_sources_failed(tmp_path: Path, loopback: L
     catalog = write_catalog(tmp_path, loopback)
     db = tmp_path / "w.duckdb"
     whole = ingest(sources=str(catalog), db=str(db), timeout_seconds=5, return_state=True)
-    assert whole.is_completed() and not whole.message
+    assert whole.is_completed()
+    assert not whole.message
     loopback.routes["/counts.csv"] = Route(b"gone", status=410, content_type="text/plain")
     some = ingest(sources=str(catalog), db=str(db), timeout_seconds=5, return_state=True)
-    assert some.is_completed() and some.message == "1 of 2 sources failed: counts"
+    assert some.is_completed()
+    assert some.message == "1 of 2 sources failed: counts"
     assert some.result().sources_failed == 1
     loopback.routes["/good/api/v2/summary.json"] = Route(b"down", status=503, content_type="text/plain")
     loopback.routes["/good/api/v2/incidents.json"] = Route(b"down", status=503, content_type="text/plain")
     none = ingest(sources=str(catalog), db=str(db), timeout_seconds=5, return_state=True)
-    assert none.is_failed() and none.message == "all 2 sources failed: counts, good-status"
+    assert none.is_failed()
+    assert none.message == "all 2 sources failed: counts, good-status"
     result = none.result(raise_on_failure=False)
-    assert isinstance(result, IngestResult) and result.exit_code == 1
+    assert isinstance(result, IngestResult)
+    assert result.exit_code == 1
 
 
 SERVER_URL = (

@@ -96,7 +96,8 @@ def test_import_usage_errors_say_what_is_wrong(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--service 'nosuch' is not a service of the catalog" in result.output
     missing = CliRunner().invoke(main, ["import-counts", str(tmp_path / "none.csv"), "--service", "aws"])
-    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
     assert not db.exists()
 
 

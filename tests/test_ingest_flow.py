@@ -205,7 +205,9 @@ def test_a_failed_read_is_never_all_clear(tmp_path: Path, loopback: LoopbackServ
     component = con.execute("select name, group_name, state, stale from components").fetchall()
     assert component == [("API", "Core", "partial_outage", True)]  # last known state, marked stale
     status = con.execute("select stale, last_error from source_status where source_id = 'good-status'").fetchone()
-    assert status is not None and status[0] is True and "HTTP 503" in status[1]
+    assert status is not None
+    assert status[0] is True
+    assert "HTTP 503" in status[1]
     incident = con.execute("select status from incidents").fetchall()
     assert incident == [("identified",)]  # not resolved because a read failed
     con.close()

@@ -96,7 +96,8 @@ def test_statuspage_summary_with_new_york_offsets() -> None:
     assert first.body == "You may notice degraded performance when loading boards."
     second = updates["upd0boards02"]
     assert second.posted_at == second.created_at == utc("2021-12-07T17:02:41.004Z")
-    assert second.posted_at.tzinfo is not None and second.posted_at.utcoffset() == timedelta(0)
+    assert second.posted_at.tzinfo is not None
+    assert second.posted_at.utcoffset() == timedelta(0)
 
 
 def test_statuspage_single_incident_payload() -> None:
@@ -284,7 +285,8 @@ def test_aws_event_beginning_just_after_midnight_pdt() -> None:
 def test_report_counts_with_baseline() -> None:
     parsed = parse("report_counts", (FIXTURES / "report_counts_baseline.csv").read_bytes(), "text/csv")
     assert_well_formed(parsed)
-    assert parsed.incidents == [] and parsed.updates == []
+    assert parsed.incidents == []
+    assert parsed.updates == []
     assert parsed.counts == [
         ComplaintCount(service="AWS", bucket_start=utc("2021-12-07T15:15:00Z"), reports=312, baseline=14.5),
         ComplaintCount(service="AWS", bucket_start=utc("2021-12-07T15:30:00Z"), reports=4870, baseline=15.0),

@@ -64,7 +64,8 @@ def assert_well_formed(parsed: Parsed) -> None:
     ids = [incident.native_id for incident in parsed.incidents]
     assert len(ids) == len(set(ids))
     for incident in parsed.incidents:
-        assert incident.title.strip() == incident.title and incident.title
+        assert incident.title.strip() == incident.title
+        assert incident.title
         assert incident.status in UPDATE_STATUSES
         assert incident.impact is None or incident.impact in IMPACTS
         assert incident.region == (incident.regions[0] if incident.regions else None)
@@ -94,7 +95,8 @@ def test_kinds_are_registered() -> None:
     assert {"gcp", "azure", "slack"} <= set(registry.names())
     for name in ("gcp", "azure", "slack"):
         kind = registry.get(name)
-        assert kind.detect is not None and kind.needs_service is True
+        assert kind.detect is not None
+        assert kind.needs_service is True
 
 
 # ------------------------------------------------------------------------------------------------------- gcp
@@ -102,13 +104,15 @@ def test_kinds_are_registered() -> None:
 
 def test_gcp_ongoing_incident() -> None:
     parsed = parse_fixture("gcp", "gcp_incidents.json")
-    assert len(parsed.incidents) == 3 and len(parsed.updates) == 6
+    assert len(parsed.incidents) == 3
+    assert len(parsed.updates) == 6
     inc, updates = one(parsed, "TestOngoingOutage001")
     assert inc.title == "Cloud Widgets API requests are failing in us-central1"
     assert (inc.impact, inc.impact_native) == ("critical", "high")
     assert (inc.status, inc.status_native) == ("investigating", "SERVICE_OUTAGE")
     assert inc.started_at == utc("2026-03-02T14:15:00Z")  # begin -08:00 → UTC
-    assert inc.resolved_at is None and inc.declared_end is None
+    assert inc.resolved_at is None
+    assert inc.declared_end is None
     assert inc.declared_start == inc.started_at
     assert inc.url == "https://status.cloud.google.com/incidents/TestOngoingOutage001"
     assert inc.service_key == "zall"
@@ -143,7 +147,8 @@ def test_gcp_ended_and_advisory_incidents() -> None:
         "SERVICE_INFORMATION",
         None,
     )
-    assert advisory.regions == () and advisory.region is None
+    assert advisory.regions == ()
+    assert advisory.region is None
 
 
 def test_gcp_components_take_the_worst_ongoing_state() -> None:
@@ -245,13 +250,15 @@ def test_gcp_wrong_shape(body: bytes, fragment: str) -> None:
 
 def test_azure_items_are_open_incidents() -> None:
     parsed = parse_fixture("azure", "azure_feed.xml")
-    assert len(parsed.incidents) == 2 and len(parsed.updates) == 2
+    assert len(parsed.incidents) == 2
+    assert len(parsed.updates) == 2
     inc, updates = one(parsed, "invented-storage-errors-in-east-us-2")
     assert inc.title == "Invented: storage errors in East US 2"  # trailing space dropped
     assert (inc.impact, inc.impact_native, inc.status, inc.status_native) == (None, None, "investigating", None)
     assert (inc.started_at, inc.resolved_at) == (utc("2026-03-02T14:40:00Z"), None)
     assert inc.url == "https://azurestatusprodeus.azurewebsites.net/en-us/status/"
-    assert inc.regions == ("eastus2", "denmarkeast") and inc.region == "eastus2"
+    assert inc.regions == ("eastus2", "denmarkeast")
+    assert inc.region == "eastus2"
     assert inc.component_ids == ("Storage", "Virtual Machines")
     (update,) = updates
     assert (update.native_id, update.posted_at, update.status) == (
@@ -393,7 +400,9 @@ def test_azure_html_error_page() -> None:
     with pytest.raises(ParseError) as info:
         parse("azure", (FIXTURES / "error_page.html").read_bytes(), "text/html; charset=utf-8")
     message = str(info.value)
-    assert "but got an HTML page" in message and "text/html" in message and URLS["azure"] in message
+    assert "but got an HTML page" in message
+    assert "text/html" in message
+    assert URLS["azure"] in message
 
 
 def test_azure_never_reads_a_body_as_a_file_name(tmp_path: Path) -> None:
@@ -408,7 +417,8 @@ def test_azure_never_reads_a_body_as_a_file_name(tmp_path: Path) -> None:
 
 def test_slack_current_with_pacific_offsets() -> None:
     parsed = parse_fixture("slack", "slack_current.json")
-    assert len(parsed.incidents) == 2 and len(parsed.updates) == 3
+    assert len(parsed.incidents) == 2
+    assert len(parsed.updates) == 3
     outage, updates = one(parsed, "2001")
     assert outage.title == "Messages are slow to send"
     assert (outage.impact, outage.impact_native, outage.status, outage.status_native) == (
@@ -437,7 +447,8 @@ def test_slack_current_with_pacific_offsets() -> None:
 
 def test_slack_history_ended_incidents() -> None:
     parsed = parse_fixture("slack", "slack_history.json")
-    assert len(parsed.incidents) == 3 and len(parsed.updates) == 4
+    assert len(parsed.incidents) == 3
+    assert len(parsed.updates) == 4
     resolved, updates = one(parsed, "1901")
     assert (resolved.status, resolved.impact) == ("resolved", "minor")
     assert resolved.resolved_at == utc("2026-02-10T19:45:00Z")  # the newest note, not date_updated
@@ -530,7 +541,9 @@ def test_json_kinds_html_error_page(kind: str) -> None:
     with pytest.raises(ParseError) as info:
         parse(kind, (FIXTURES / "error_page.html").read_bytes(), "text/html; charset=utf-8")
     message = str(info.value)
-    assert "but got an HTML page" in message and "text/html" in message and URLS[kind] in message
+    assert "but got an HTML page" in message
+    assert "text/html" in message
+    assert URLS[kind] in message
 
 
 @pytest.mark.parametrize("kind", ["gcp", "slack"])

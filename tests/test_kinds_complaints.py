@@ -95,9 +95,13 @@ def query(url: str) -> dict[str, str]:
 def assert_posts_well_formed(parsed: Parsed) -> None:
     for post in parsed.posts:
         assert isinstance(post, Post)
-        assert post.posted_at.tzinfo is not None and post.posted_at.utcoffset() == timedelta(0)
-        assert post.native_id and post.uri and post.author
-        assert "<p>" not in post.text and "&amp;" not in post.text
+        assert post.posted_at.tzinfo is not None
+        assert post.posted_at.utcoffset() == timedelta(0)
+        assert post.native_id
+        assert post.uri
+        assert post.author
+        assert "<p>" not in post.text
+        assert "&amp;" not in post.text
 
 
 # --------------------------------------------------------------------------------------------------- registry
@@ -107,7 +111,8 @@ def test_complaint_kinds_are_registered_with_detectors_and_planners() -> None:
     assert set(COMPLAINT_KINDS) <= set(registry.names())
     for name in COMPLAINT_KINDS:
         kind = registry.get(name)
-        assert kind.detect is not None and kind.start_requests is not None, name
+        assert kind.detect is not None, name
+        assert kind.start_requests is not None, name
         assert kind.needs_service is (name == "downdetector"), name
     for name in ("hackernews", "mastodon", "bluesky", "reddit"):
         assert registry.get(name).follow is not None
@@ -148,7 +153,8 @@ def test_complaint_detectors_reject_other_payloads(path: Path) -> None:
     payload = path.read_bytes()
     for name in COMPLAINT_KINDS:
         detector = registry.get(name).detect
-        assert detector is not None and detector(payload) is False, f"{name} claims {path.name}"
+        assert detector is not None, f"{name} claims {path.name}"
+        assert detector(payload) is False, f"{name} claims {path.name}"
 
 
 @pytest.mark.parametrize(
@@ -157,7 +163,8 @@ def test_complaint_detectors_reject_other_payloads(path: Path) -> None:
 def test_complaint_detectors_decline_odd_bodies(payload: bytes) -> None:
     for name in COMPLAINT_KINDS:
         detector = registry.get(name).detect
-        assert detector is not None and detector(payload) is False, name
+        assert detector is not None, name
+        assert detector(payload) is False, name
 
 
 # ------------------------------------------------------------------------------------------------ hackernews
@@ -203,7 +210,8 @@ def test_hackernews_start_requests_cover_the_window_in_days() -> None:
     start, end = int(since.timestamp()), int(until.timestamp()) + 1
     assert windows == [(start, start + 86_400), (start + 86_400, end)]
     first = query(specs[0].url)
-    assert first["query"] == "outage" and first["tags"] == "(story,comment)"
+    assert first["query"] == "outage"
+    assert first["tags"] == "(story,comment)"
     assert first["hitsPerPage"] == "1000"
     assert "page" not in first
     assert first["numericFilters"] == f"points>5,created_at_i>={start},created_at_i<{start + 86_400}"
@@ -214,7 +222,8 @@ def test_hackernews_long_ranges_use_few_wider_windows() -> None:
     since, until = utc("2021-01-01T00:00:00Z"), utc("2021-12-31T00:00:00Z")
     windows = [tuple(s.meta["window"]) for s in hackernews.start_requests(context(HN_URL, since=since, until=until))]
     assert len(windows) <= hackernews.MAX_START_WINDOWS
-    assert windows[0][0] == int(since.timestamp()) and windows[-1][1] == int(until.timestamp()) + 1
+    assert windows[0][0] == int(since.timestamp())
+    assert windows[-1][1] == int(until.timestamp()) + 1
     assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # contiguous, no overlap
 
 
@@ -314,7 +323,8 @@ def test_mastodon_same_post_on_two_instances_has_one_uri() -> None:
 
 def test_mastodon_start_request() -> None:
     (spec,) = mastodon.start_requests(context(MASTODON_URL + "?any[]=down&max_id=5&limit=20"))
-    assert spec.method == "GET" and spec.keep_body is True
+    assert spec.method == "GET"
+    assert spec.keep_body is True
     assert query(spec.url) == {"any[]": "down", "limit": "40"}
     assert spec.meta == {"since": "2021-12-07T15:00:00Z", "until": "2021-12-07T18:00:00Z"}
 
@@ -366,7 +376,8 @@ def test_mastodon_refused_hashtag_timeline_is_a_clear_error(name: str, status: i
 def test_mastodon_other_errors_are_not_called_refusals() -> None:
     with pytest.raises(ParseError) as raised:
         mastodon.parse(document(MASTODON_URL, body("mastodon_rate_limited.json"), {"http_status": 429}))
-    assert "Too many requests" in str(raised.value) and "does not allow" not in str(raised.value)
+    assert "Too many requests" in str(raised.value)
+    assert "does not allow" not in str(raised.value)
     with pytest.raises(ParseError, match="expected a JSON array of statuses"):
         mastodon.parse(document(MASTODON_URL, b'{"statuses": []}'))
 
@@ -418,7 +429,8 @@ def test_bluesky_session_document_leads_to_the_search_with_a_bearer_header() -> 
     }
     assert search.headers["Authorization"] == f"Bearer {BLUESKY_ACCESS}"
     assert search.meta["step"] == "search"
-    assert BLUESKY_ACCESS not in json.dumps(dict(search.meta)) and BLUESKY_ACCESS not in search.url
+    assert BLUESKY_ACCESS not in json.dumps(dict(search.meta))
+    assert BLUESKY_ACCESS not in search.url
 
 
 def test_bluesky_public_host_is_read_on_the_authenticated_one() -> None:
@@ -458,9 +470,11 @@ def test_bluesky_pages_on_what_the_document_carries_not_on_process_memory() -> N
     assert bluesky.follow(elsewhere) == []  # nothing handed back: no token, no next page
     (second,) = bluesky.follow(replace(elsewhere, carried=search.carry))
     assert second.headers["Authorization"] == f"Bearer {BLUESKY_ACCESS}"
-    assert second.carry == search.carry and second.meta["session"] == "made-elsewhere"
+    assert second.carry == search.carry
+    assert second.meta["session"] == "made-elsewhere"
     # what logs would print of a document or a request never shows the token that travels with it
-    assert BLUESKY_ACCESS not in repr(replace(elsewhere, carried=search.carry)) and "carry" not in repr(second)
+    assert BLUESKY_ACCESS not in repr(replace(elsewhere, carried=search.carry))
+    assert "carry" not in repr(second)
 
 
 def test_bluesky_parse() -> None:
@@ -505,12 +519,14 @@ def reddit_token(env: Mapping[str, str] = FAKE_ENV) -> RequestSpec:
 def test_reddit_token_request() -> None:
     spec = reddit_token()
     assert (spec.method, spec.url) == ("POST", "https://www.reddit.com/api/v1/access_token")
-    assert spec.keep_body is False and spec.body == b"grant_type=client_credentials"
+    assert spec.keep_body is False
+    assert spec.body == b"grant_type=client_credentials"
     scheme, _, encoded = spec.headers["Authorization"].partition(" ")
     assert scheme == "Basic"
     assert base64.b64decode(encoded).decode() == f"{FAKE_ENV['REDDIT_CLIENT_ID']}:{FAKE_ENV['REDDIT_CLIENT_SECRET']}"
     assert spec.headers["User-Agent"] == FAKE_ENV["REDDIT_USER_AGENT"]
-    assert spec.meta["step"] == "token" and spec.meta["search_url"] == REDDIT_URL
+    assert spec.meta["step"] == "token"
+    assert spec.meta["search_url"] == REDDIT_URL
     assert set(spec.meta) == {"step", "session", "search_url", "since", "until"}
 
 
@@ -575,7 +591,8 @@ def test_reddit_parse() -> None:
     parsed = reddit.parse(document(REDDIT_URL, body("reddit_search.json"), {"step": "search"}))
     assert_posts_well_formed(parsed)
     submission, comment, deleted = parsed.posts
-    assert submission.native_id == "t3_abc123" and submission.uri == "reddit:t3_abc123"
+    assert submission.native_id == "t3_abc123"
+    assert submission.uri == "reddit:t3_abc123"
     assert submission.url == "https://www.reddit.com/r/sysadmin/comments/abc123/examplecloud_down/"
     assert submission.posted_at == datetime.fromtimestamp(1638894000, tz=UTC)  # created_utc, not created
     assert submission.author == "pager_duty_victim"
@@ -583,7 +600,8 @@ def test_reddit_parse() -> None:
     assert comment.native_id == "t1_hij789"
     assert comment.text == "ExampleCloud down?\nYes, down for us too in eu-west."
     assert comment.url == "https://www.reddit.com/r/sysadmin/comments/abc123/examplecloud_down/hij789/"
-    assert deleted.author == "[deleted]" and deleted.text == "Weird latency on ExampleCloud today"
+    assert deleted.author == "[deleted]"
+    assert deleted.text == "Weird latency on ExampleCloud today"
 
 
 def test_reddit_errors() -> None:
@@ -628,7 +646,8 @@ def test_downdetector_company_request() -> None:
 def test_downdetector_parse_reports() -> None:
     (spec,) = downdetector.start_requests(context(DD_REPORTS_URL, FAKE_ENV))
     parsed = downdetector.parse(answer(spec, body("downdetector_reports.json")))
-    assert len(parsed.counts) == 10 and parsed.posts == []
+    assert len(parsed.counts) == 10
+    assert parsed.posts == []
     assert all(isinstance(c, ComplaintCount) and c.service == "examplecloud" for c in parsed.counts)
     assert parsed.counts[0] == ComplaintCount("examplecloud", utc("2021-12-07T14:30:00Z"), 2, None)
     assert parsed.counts[7] == ComplaintCount("examplecloud", utc("2021-12-07T16:15:00Z"), 1210, None)

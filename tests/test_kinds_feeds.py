@@ -46,12 +46,14 @@ def assert_well_formed(parsed: Parsed) -> None:
     keys = [(u.incident_native_id, u.native_id) for u in parsed.updates]
     assert len(keys) == len(set(keys))
     for inc in parsed.incidents:
-        assert inc.title.strip() and inc.status in UPDATE_STATUSES
+        assert inc.title.strip()
+        assert inc.status in UPDATE_STATUSES
         assert inc.impact is None or inc.impact in IMPACTS
         assert_aware_utc(inc.started_at)
         assert_aware_utc(inc.resolved_at)
     for update in parsed.updates:
-        assert update.incident_native_id in ids and update.status in UPDATE_STATUSES
+        assert update.incident_native_id in ids
+        assert update.status in UPDATE_STATUSES
         assert update.posted_at.utcoffset() == timedelta(0)
 
 
@@ -77,7 +79,8 @@ def test_generic_atom() -> None:
     inc, [update] = incidents["urn:example:status:incident:1001"]
     assert inc.title == "[Resolved] Elevated API latency < EU"  # type="text": kept as written, not parsed as HTML
     assert inc.status == "resolved"
-    assert inc.impact is None and inc.impact_native is None
+    assert inc.impact is None
+    assert inc.impact_native is None
     assert inc.started_at == utc("2024-03-05T07:15:00Z")  # published, +01:00
     assert inc.resolved_at == update.posted_at == utc("2024-03-05T09:45:30Z")  # updated
     assert inc.url == "https://status.example.test/incidents/1001"
@@ -140,7 +143,8 @@ def test_feedparser_gets_a_file_object_never_a_string(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(feeds.feedparser, "parse", spy)
     parse("feed", fixture("feed_generic.rss"), FEED_URL)
-    assert seen and all(isinstance(source, io.BytesIO) for source in seen)
+    assert seen
+    assert all(isinstance(source, io.BytesIO) for source in seen)
 
 
 @pytest.mark.parametrize(
@@ -245,8 +249,10 @@ def test_statuspage_history_atom_trail_crosses_new_year() -> None:
     assert updates[-1].body == "This incident has been resolved.\nA review will follow."
     assert all(u.created_at is None for u in updates)
     assert inc.title == "Delayed webhooks across the new year"
-    assert inc.status == "resolved" and inc.status_native == "Resolved"
-    assert inc.impact is None and inc.impact_native is None  # the feed states no impact
+    assert inc.status == "resolved"
+    assert inc.status_native == "Resolved"
+    assert inc.impact is None
+    assert inc.impact_native is None
     assert inc.started_at == utc("2023-12-31T22:05:00Z")
     assert inc.resolved_at == utc("2024-01-01T01:10:00Z")
     assert inc.url == "https://status.example.test/incidents/yr3x0ss1ng1a"
@@ -254,11 +260,13 @@ def test_statuspage_history_atom_trail_crosses_new_year() -> None:
 
     inc, updates = incidents["m41nt3n4nc3b"]
     assert [u.status for u in updates] == ["scheduled", "in_progress", "completed"]
-    assert inc.status == "completed" and inc.resolved_at == utc("2023-12-20T06:00:00Z")
+    assert inc.status == "completed"
+    assert inc.resolved_at == utc("2023-12-20T06:00:00Z")
 
     inc, updates = incidents["0p3n1nc1d3nt"]
     assert [u.status for u in updates] == ["investigating", "investigating"]
-    assert inc.status == "investigating" and inc.resolved_at is None
+    assert inc.status == "investigating"
+    assert inc.resolved_at is None
     assert updates[0].posted_at == utc("2023-12-09T21:30:00Z")  # "Dec <var> 9</var>": the space is no matter
 
 
@@ -274,7 +282,8 @@ def test_statuspage_history_rss_route() -> None:
         "<link>https://status.example.test/incidents/yr3x0ss1ng1a</link>"
         "<guid>https://status.example.test/incidents/yr3x0ss1ng1a</guid></item></channel></rss>"
     ).encode()
-    assert statuspage.detect(rss) and not feed_kind.detect(rss)
+    assert statuspage.detect(rss)
+    assert not feed_kind.detect(rss)
     parsed = parse("statuspage", rss, "https://status.example.test/history.rss")
     assert [i.native_id for i in parsed.incidents] == ["yr3x0ss1ng1a"]
     assert parsed.updates[0].posted_at == utc("2023-12-31T22:05:00Z")
@@ -365,8 +374,11 @@ def test_aws_currentevents() -> None:
     inc, updates = incidents["ec2-us-east-1-1709656800"]
     assert inc.title == "Amazon Elastic Compute Cloud: Increased API Error Rates"
     assert (inc.impact, inc.impact_native, inc.status_native) == ("major", "2", "2")
-    assert inc.status == "identified" and inc.resolved_at is None
-    assert inc.service_key == "ec2-us-east-1" and inc.region == "us-east-1" and inc.regions == ("us-east-1",)
+    assert inc.status == "identified"
+    assert inc.resolved_at is None
+    assert inc.service_key == "ec2-us-east-1"
+    assert inc.region == "us-east-1"
+    assert inc.regions == ("us-east-1",)
     assert inc.component_ids == ("ec2-us-east-1", "route53", "elb-us-east-1")
     assert inc.started_at == utc("2024-03-05T16:40:00Z")
     assert [(u.posted_at, u.status, u.status_native) for u in updates] == [
@@ -377,18 +389,21 @@ def test_aws_currentevents() -> None:
 
     inc, updates = incidents["lambda-eu-west-1-1709629500"]
     assert inc.title == "AWS Lambda: Increased Invoke Latency"
-    assert inc.status == "resolved" and inc.status_native == "0"
+    assert inc.status == "resolved"
+    assert inc.status_native == "0"
     assert (inc.impact, inc.impact_native) == ("major", "2")  # the highest level its log stated
     assert inc.resolved_at == updates[-1].posted_at == utc("2024-03-05T10:15:00Z")
     assert [u.status for u in updates] == ["investigating", "monitoring", "resolved"]
     assert inc.region == "eu-west-1"
-    assert inc.declared_start == utc("2024-03-05T09:05:00Z") and inc.declared_end == utc("2024-03-05T10:10:00Z")
+    assert inc.declared_start == utc("2024-03-05T09:05:00Z")
+    assert inc.declared_end == utc("2024-03-05T10:10:00Z")
 
     components = {c.native_id: c for c in parsed.components}
     assert set(components) == {"ec2-us-east-1", "route53", "elb-us-east-1", "lambda-eu-west-1"}
     assert components["route53"].state == "degraded"  # under both events: its worst current state ("1" over "0")
     assert components["ec2-us-east-1"].name == "Amazon Elastic Compute Cloud"
-    assert components["ec2-us-east-1"].group_name == "us-east-1" and components["route53"].group_name is None
+    assert components["ec2-us-east-1"].group_name == "us-east-1"
+    assert components["route53"].group_name is None
     assert (components["ec2-us-east-1"].state, components["ec2-us-east-1"].state_native) == ("partial_outage", "2")
     assert components["lambda-eu-west-1"].state == "operational"
 
@@ -447,10 +462,13 @@ def test_aws_rss_chains_two_incidents() -> None:
     assert updates[0].native_id == f"https://status.aws.amazon.com/#ec2-us-east-1_{int(first_start.timestamp())}"
     assert inc.title == "ec2-us-east-1: Increased API Error Rates"
     assert (inc.impact, inc.impact_native) == ("critical", "Service disruption")  # the highest prefix
-    assert inc.status == "resolved" and inc.resolved_at == utc("2024-03-10T06:30:00Z")
+    assert inc.status == "resolved"
+    assert inc.resolved_at == utc("2024-03-10T06:30:00Z")
     assert inc.started_at == first_start
-    assert inc.region == "us-east-1" and inc.service_key == "ec2-us-east-1"
-    assert inc.declared_start == utc("2024-03-10T03:40:00Z") and inc.declared_end == utc("2024-03-10T06:20:00Z")
+    assert inc.region == "us-east-1"
+    assert inc.service_key == "ec2-us-east-1"
+    assert inc.declared_start == utc("2024-03-10T03:40:00Z")
+    assert inc.declared_end == utc("2024-03-10T06:20:00Z")
 
     # starts 2 h after the [RESOLVED] post (a new incident though within 24 h), crosses PST -> PDT, still open
     inc, updates = incidents[f"ec2-us-east-1-{int(second_start.timestamp())}"]
@@ -551,4 +569,5 @@ def test_detect_finds_exactly_one_kind(name: str, kind: str) -> None:
 def test_detectors_decline(body: bytes) -> None:
     for name in ("feed", "statuspage", "aws_health"):
         detector = registry.get(name).detect
-        assert detector is not None and not detector(body), name
+        assert detector is not None, name
+        assert not detector(body), name

@@ -157,7 +157,8 @@ def test_statusio_maintenances() -> None:
     assert (upcoming.status, upcoming.regions) == ("scheduled", ("US East", "EU West"))
     # Dashboard x {US East, EU West} affected, but only Dashboard in US East exists on this page
     assert upcoming.component_ids == ("65e0a1b2c3d4e5f601234502:65e0a1b2c3d4e5f6012345c1",)
-    assert len(parsed.incidents) == 3 and len(parsed.updates) == 6
+    assert len(parsed.incidents) == 3
+    assert len(parsed.updates) == 6
 
 
 def test_statusio_empty_page_and_unknown_codes() -> None:
@@ -368,7 +369,8 @@ def test_betterstack_resolved_report_and_maintenance() -> None:
     assert updates["94005"].status == "scheduled"
     during = parse_fixture("betterstack", fetched_at=utc("2024-05-04T07:00:00Z"))
     assert by_id(during)[0]["93003"].status == "in_progress"
-    assert len(parsed.incidents) == 3 and len(parsed.updates) == 5
+    assert len(parsed.incidents) == 3
+    assert len(parsed.updates) == 5
 
 
 def test_betterstack_start_urls() -> None:

@@ -79,7 +79,8 @@ def test_workers_write_the_same_landing_as_one_process(tmp_path: Path) -> None:
         assert rows[0] == rows[1], table
     assert landing_bytes(tmp_path / "two") == landing_bytes(tmp_path / "two-again")
     assert sorted(p.name for p in (tmp_path / "two" / "landing").iterdir()) == sorted(f"{t}.jsonl" for t in TABLES)
-    assert one.rows == two.rows and one.rows["incidents"] == 2 * SOURCES - 2
+    assert one.rows == two.rows
+    assert one.rows["incidents"] == 2 * SOURCES - 2
     # each failure stays its source's own, whichever process parsed it
     assert one.failed_sources == two.failed_sources == again.failed_sources
     assert set(two.failed_sources) == {"s3", "s5"}

@@ -185,7 +185,8 @@ def test_each_load_refreshes_only_what_changed_and_matches_a_full_rebuild(tmp_pa
         for r in incremental
         if r[:2] == ("aws", "reports") and START + BUCKET * 44 * day <= r[2] < START + BUCKET * 45 * day
     ]
-    assert len(quiet) == day and all(r[3] is None and r[6] is None and r[-1] is False for r in quiet)
+    assert len(quiet) == day
+    assert all(r[3] is None and r[6] is None and r[-1] is False for r in quiet)
     # untouched history was kept as it was, not rewritten: a row from the first week is the same row
     assert [r for r in incremental if r[2] < START + timedelta(days=7)] == [
         r for r in first if r[2] < START + timedelta(days=7)
@@ -309,7 +310,8 @@ def test_a_failed_read_of_a_post_source_leaves_its_window_unknown(tmp_path: Path
     )
     rows = [r for r in series(db) if r[:2] == ("aws", "mastodon")]
     hole = [r for r in rows if START + BUCKET * 10 * day <= r[2] < START + BUCKET * 11 * day]
-    assert len(hole) == day and all(r[3] is None and r[-1] is False for r in hole)
+    assert len(hole) == day
+    assert all(r[3] is None and r[-1] is False for r in hole)
     assert all(r[3] is not None and r[-1] is True for r in rows if r not in hole)
     assert series(db) == rebuilt_in_full(db)
 

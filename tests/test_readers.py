@@ -164,7 +164,8 @@ sources:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
 
         trace = tmp_path / "trace.jsonl"
         probe = Probe(db)
@@ -250,7 +251,8 @@ def test_a_writer_waits_for_an_open_reader_and_then_says_which_lock(tmp_path: Pa
     finally:
         reader.close()
     assert attempt.returncode != 0
-    assert "WarehouseLockedError" in attempt.stderr and "locked by another process" in attempt.stderr
+    assert "WarehouseLockedError" in attempt.stderr
+    assert "locked by another process" in attempt.stderr
     assert f"PID {os.getpid()} (" in attempt.stderr  # it names the holder: this test's own process
     connect(db).close()  # once the reader is gone, the writer gets in
 
@@ -258,5 +260,5 @@ def test_a_writer_waits_for_an_open_reader_and_then_says_which_lock(tmp_path: Pa
 def record(what: str, measured: float, bound: float) -> None:
     stats = os.environ.get("OUTAGES_RELIABILITY_STATS")
     if stats:
-        with open(stats, "a", encoding="utf-8") as handle:
+        with Path(stats).open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"category": "readers", "case": what, "measured": measured, "bound": bound}) + "\n")

@@ -322,7 +322,8 @@ def test_each_hostile_case_is_recorded_or_parsed(hostile_run: HostileRun, case: 
         assert case.name in hostile_run.errors, f"{case.name}: no error recorded; errors: {hostile_run.errors}"
         error = hostile_run.errors[case.name]
         assert case.expect in error
-        assert "Traceback" not in error and "<twisted" not in error, error  # readable, not a repr
+        assert "Traceback" not in error, error
+        assert "<twisted" not in error, error  # readable, not a repr
         return
     assert case.name not in hostile_run.errors, hostile_run.errors.get(case.name)
     incidents = hostile_run.query("select incident_id, title from incidents where source_id = ?", case.name)
@@ -366,12 +367,15 @@ def test_retries_wait_and_a_failing_source_is_not_hammered(hostile_run: HostileR
     # 3 requests at most (RETRY_TIMES = 2), with backoff between them: 0.2 s, then 0.4 s
     times = server.times("/h/http-500.json")
     assert len(times) == 3
-    assert times[1] - times[0] >= 0.2 - 0.05 and times[2] - times[1] >= 0.4 - 0.05
+    assert times[1] - times[0] >= 0.2 - 0.05
+    assert times[2] - times[1] >= 0.4 - 0.05
     # Retry-After: 1 is honoured before each retry
     times = server.times("/h/http-503-retry-after.json")
-    assert len(times) == 3 and all(b - a >= 0.95 for a, b in itertools.pairwise(times))
+    assert len(times) == 3
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
     times = server.times("/h/http-429-then-ok.json")
-    assert len(times) >= 2 and times[1] - times[0] >= 0.95
+    assert len(times) >= 2
+    assert times[1] - times[0] >= 0.95
     # a Retry-After beyond the cap is not shortened to it: one request, no retry
     assert server.count("/h/http-429-retry-after-over-cap.json") == 1
     # robots.txt kept the crawler away from /private/
@@ -388,7 +392,8 @@ def test_retries_wait_and_a_failing_source_is_not_hammered(hostile_run: HostileR
 def test_retry_after_and_backoff_arithmetic() -> None:
     assert retry_after_seconds(b"120") == 120.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: no wait
-    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
     assert [backoff_seconds(n, 1.0, 60.0) for n in (1, 2, 3, 9)] == [1.0, 2.0, 4.0, 60.0]
 
 
@@ -407,10 +412,12 @@ def test_only_http_and_https_requests_leave_the_crawler() -> None:
     from scrapers.settings import crawl_settings
 
     settings = crawl_settings(timeout_seconds=5, log_file=None)
-    assert settings["ROBOTSTXT_OBEY"] is True and settings["HTTPCACHE_ENABLED"] is False
+    assert settings["ROBOTSTXT_OBEY"] is True
+    assert settings["HTTPCACHE_ENABLED"] is False
     assert settings["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     retry = PatientRetryMiddleware(Settings(settings))
-    assert retry.cap == 60.0 and retry.backoff == 1.0  # the production defaults (no env override here)
+    assert retry.cap == 60.0
+    assert retry.backoff == 1.0
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -440,14 +447,16 @@ def test_a_source_failing_after_a_success_is_stale_not_re_served(
         server.routes["/s/api/v2/summary.json"] = Act(reset=True)
         server.routes["/s/api/v2/incidents.json"] = status(503, retry_after="3600")
         state = ingest(sources=str(catalog), db=str(db), timeout_seconds=TIMEOUT, return_state=True)
-        assert state.is_failed() and state.message == "all 1 sources failed: s"  # its only source: the run failed
+        assert state.is_failed()
+        assert state.message == "all 1 sources failed: s"
         second = state.result(raise_on_failure=False)
         assert second.exit_code == 1
         con = duckdb.connect(str(db), read_only=True)
         stale, last_success, error = con.execute(
             "select stale, last_success_at, last_error from source_status where source_id = 's'"
         ).fetchone()  # type: ignore[misc]
-        assert stale is True and last_success == first_success
+        assert stale is True
+        assert last_success == first_success
         assert "reset before the response" in error or "HTTP 503" in error
         assert con.execute("select stale from components").fetchall() == [(True,)]
         assert con.execute("select count(*) from raw_component_observations").fetchone() == observations

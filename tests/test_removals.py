@@ -117,7 +117,8 @@ def test_a_removed_post_is_kept_and_marked(removals_db: duckdb.DuckDBPyConnectio
     title = removals_db.execute(
         "select title from timeline where kind = 'official_update' and occurred_at = '2024-05-01T09:20:00Z'"
     ).fetchone()
-    assert title is not None and title[0].endswith("(removed by the provider at 2024-05-01 11:00Z)")
+    assert title is not None
+    assert title[0].endswith("(removed by the provider at 2024-05-01 11:00Z)")
 
 
 def test_a_removed_incident_is_kept_and_one_falling_off_a_bounded_list_is_not(
@@ -146,7 +147,8 @@ def test_an_edit_in_place_is_one_post_with_a_revision(removals_db: duckdb.DuckDB
     fields = removals_db.execute(
         "select field from incident_revisions where incident_id = 'svc-history:aaa' order by field"
     ).fetchall()
-    assert ("update_body",) in fields and ("update_removed",) in fields
+    assert ("update_body",) in fields
+    assert ("update_removed",) in fields
 
 
 def test_rows_are_never_deleted(removals_db: duckdb.DuckDBPyConnection) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -87,7 +86,8 @@ def test_every_replayed_service_spikes_that_day_and_no_ordinary_day_does(
         "select count(*) from complaint_counts where baseline is not null and bucket_start < ?",
         [utc("2021-12-07T00:00:00Z")],
     ).fetchone()
-    assert baselined is not None and baselined[0] > 0  # the week before has a baseline, and no spike at all
+    assert baselined is not None
+    assert baselined[0] > 0
 
 
 def test_timeline_reads_in_order(replay_db: duckdb.DuckDBPyConnection) -> None:
@@ -119,7 +119,8 @@ def test_aws_incidents_accumulate_across_snapshots(replay_db: duckdb.DuckDBPyCon
         utc("2021-12-08T01:14:00Z"),
     )
     ec2 = next(i for i in incidents if i[0] == "ec2-us-east-1")
-    assert ec2[1] == "major" and ec2[5] == "us-east-1"  # major though its last current snapshot said status 0
+    assert ec2[1] == "major"
+    assert ec2[5] == "us-east-1"
     posts = replay_db.execute("select count(*) from incident_updates where incident_id like 'aws-health:%'").fetchone()
     assert posts == (35,)
     assert replay_db.execute("select count(*) from ingest_errors").fetchone() == (0,)
@@ -143,12 +144,13 @@ def test_downstream_pages_are_in_utc_and_bitbucket_blames_aws(replay_db: duckdb.
         "select count(*) from incident_updates where incident_id like 'bitbucket-status:%' "
         "and body like '%underlying platform provider AWS in us-east-1%'"
     ).fetchone()
-    assert blamed is not None and blamed[0] >= 1
+    assert blamed is not None
+    assert blamed[0] >= 1
     title = replay_db.execute("select title from incidents where source_id = 'bitbucket-status'").fetchone()
     assert title == ("Bitbucket Pipelines are not operational, Webhooks History is unavailable",)
 
 
-def test_timeline_rows_cite_their_sources(replay_db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_timeline_rows_cite_their_sources(replay_db: duckdb.DuckDBPyConnection) -> None:
     missing = replay_db.execute(
         "select count(*) from timeline where kind = 'official_update' and (source_url is null or fetched_at is null)"
     ).fetchone()
@@ -185,7 +187,9 @@ def test_complaints_outlast_the_resolved_post(replay_db: duckdb.DuckDBPyConnecti
     assert row is not None
     resolved, back, gap = row
     assert resolved == utc("2021-12-08T01:14:00Z")
-    assert back > resolved and gap == back - resolved and gap > timedelta(0)
+    assert back > resolved
+    assert gap == back - resolved
+    assert gap > timedelta(0)
     never = replay_db.execute("select count(*) from outages where not acknowledged").fetchone()
     assert never == (9,)  # only AWS has a status page among the complaining services of the replay
 
@@ -245,7 +249,8 @@ def test_the_nine_brands_have_no_status_page_tracked(replay_db: duckdb.DuckDBPyC
     assert rows == [(s, "no_status_source", None) for s in NINE_BRANDS]
     text = render_text([], outage_rows(replay_db, Window()), ZoneInfo("UTC"))
     lines = [line for line in text.splitlines() if line.split()[:1] and line.split()[0] in NINE_BRANDS]
-    assert len(lines) == 9 and all("no status page tracked" in line and "never" not in line for line in lines)
+    assert len(lines) == 9
+    assert all("no status page tracked" in line and "never" not in line for line in lines)
     empty = replay_db.execute("select count(*) from acknowledgment_ledger_between('2022-01-01', '2022-02-01')")
     assert empty.fetchone() == (0,)
 
@@ -265,11 +270,13 @@ def test_posts_from_two_instances_count_once_and_agree_with_the_counts(replay_db
     seen_twice = replay_db.execute(
         "select count(*) from raw_fetches f where f.source_id in ('mastodon-social', 'hachyderm')"
     ).fetchone()
-    assert seen_twice is not None and seen_twice[0] > 2
+    assert seen_twice is not None
+    assert seen_twice[0] > 2
     per_uri = replay_db.execute("select count(*) = count(distinct uri) from complaints where service_id = 'aws'")
     assert per_uri.fetchone() == (True,)
     agreed = replay_db.execute("select sources_agreed from outages where service_id = 'aws'").fetchone()
-    assert agreed is not None and {"reports", "mastodon-social", "hachyderm"} <= set(agreed[0].split(","))
+    assert agreed is not None
+    assert {"reports", "mastodon-social", "hachyderm"} <= set(agreed[0].split(","))
     by_source = replay_db.execute(
         "select source_id, sum(reports) from complaint_counts_by_source where service_id = 'aws' group by 1"
     ).fetchall()
@@ -284,11 +291,14 @@ def test_the_complaint_rules_on_the_replayed_posts(replay_db: duckdb.DuckDBPyCon
     languages = replay_db.execute(
         "select count(distinct lang) from complaints where counted and lang <> 'en'"
     ).fetchone()
-    assert languages is not None and languages[0] >= 4  # es, pt, fr, de, ja complaints count too
+    assert languages is not None
+    assert languages[0] >= 4
     repeats = replay_db.execute("select count(*) from complaints where is_complaint and not counted").fetchone()
-    assert repeats is not None and repeats[0] > 0  # a second complaint by one author within the hour
+    assert repeats is not None
+    assert repeats[0] > 0
     chatter = replay_db.execute("select count(*) from complaints where not is_complaint").fetchone()
-    assert chatter is not None and chatter[0] > 0
+    assert chatter is not None
+    assert chatter[0] > 0
     assert replay_db.execute("select count(*) from complaints where counted and not is_complaint").fetchone() == (0,)
 
 
@@ -299,19 +309,24 @@ def test_the_searched_hashtag_makes_no_complaint(replay_db: duckdb.DuckDBPyConne
         "select count(*), count_if(counted) from complaints where posted_at < ? and source_id <> 'hackernews'",
         [utc("2021-12-07T15:00:00Z")],
     ).fetchone()
-    assert before is not None and before[0] >= 300 and before[1] == 0
+    assert before is not None
+    assert before[0] >= 300
+    assert before[1] == 0
     asked = replay_db.execute(
         "select count_if(is_complaint), count(*) from complaints where source_id = 'hackernews' "
         "and text ilike '%down for%'"
     ).fetchone()
-    assert asked is not None and asked[1] > 0 and asked[0] == asked[1]
+    assert asked is not None
+    assert asked[1] > 0
+    assert asked[0] == asked[1]
     # and the spike the posts make still agrees with the count source
     during = replay_db.execute(
         "select count_if(counted) from complaints where service_id = 'aws' and source_id <> 'hackernews' "
         "and posted_at >= ?",
         [utc("2021-12-07T15:30:00Z")],
     ).fetchone()
-    assert during is not None and during[0] > 100
+    assert during is not None
+    assert during[0] > 100
 
 
 def test_slack_components_show_the_onset_into_partial_outage(replay_db: duckdb.DuckDBPyConnection) -> None:
@@ -322,7 +337,8 @@ def test_slack_components_show_the_onset_into_partial_outage(replay_db: duckdb.D
     ).fetchall()
     onsets = [r for r in rows if r[2] == "partial_outage"]
     ends = [r for r in rows if r[2] == "operational" and r[1] is not None]
-    assert onsets and ends, rows
+    assert onsets, rows
+    assert ends, rows
     assert all(r[3] in ("provider", "observed") for r in rows)
     assert min(r[0] for r in onsets) < min(r[0] for r in ends)
     titles = replay_db.execute(

@@ -167,7 +167,7 @@ def secured_run(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None)
 def test_credentials_never_land_in_files_logs_the_database_or_exports(secured_run: SecuredRun) -> None:
     run = secured_run
     # the credentials were really used: each reached the fake service it is meant for
-    used = {name: False for name in ("downdetector", "bluesky", "reddit")}
+    used = dict.fromkeys(("downdetector", "bluesky", "reddit"), False)
     for hit in run.hits:
         sent = json.dumps(hit.headers) + hit.body.decode("utf-8", "replace")
         used["downdetector"] |= FAKE_ENV["DOWNDETECTOR_TOKEN"] in sent and "/v2/slugs/" in hit.path
@@ -187,7 +187,8 @@ def test_credentials_never_land_in_files_logs_the_database_or_exports(secured_ru
     files = [p for p in landing_root(run.db).rglob("*") if p.is_file()]
     files += [p for p in run.db.parent.glob("w.duckdb*") if p.is_file()]
     files += sorted(run.exports.iterdir())
-    assert any(p.name == "crawl.log" for p in files) and any(p.name == "fetches.jsonl" for p in files)
+    assert any(p.name == "crawl.log" for p in files)
+    assert any(p.name == "fetches.jsonl" for p in files)
     cells = text_cells(run.db)
     for secret in SECRETS:
         raw = secret.encode()
@@ -206,6 +207,7 @@ def test_scraped_text_is_stored_verbatim_and_escaped_in_exports(secured_run: Sec
     rows = json.loads((secured_run.exports / "timeline.json").read_text(encoding="utf-8"))
     assert NASTY in [row["detail"] for row in rows]  # data formats keep it as it is
     html = (secured_run.exports / "timeline.html").read_text(encoding="utf-8")
-    assert "<script>alert(" not in html and "&lt;script&gt;alert(" in html
+    assert "<script>alert(" not in html
+    assert "&lt;script&gt;alert(" in html
     markdown = (secured_run.exports / "timeline.md").read_text(encoding="utf-8")
     assert "<script>alert(" not in markdown

@@ -72,7 +72,8 @@ def test_aws_console_event_is_one_incident_with_its_whole_path(series_db: duckdb
     assert row is not None
     status, impact, versions, resolved_at = row
     assert (status, impact) == ("resolved", "major")
-    assert versions >= 2 and resolved_at.isoformat() == "2021-12-08T01:14:00+00:00"
+    assert versions >= 2
+    assert resolved_at.isoformat() == "2021-12-08T01:14:00+00:00"
     posts = series_db.execute("select count(*) from incident_updates where incident_id = ?", [incident]).fetchone()
     assert posts == (4,)
     revisions = series_db.execute(
@@ -107,7 +108,8 @@ def test_github_incident_goes_from_investigating_to_monitoring(series_db: duckdb
         "select incident_id, title, status from incidents where source_id = 'github-status'"
     ).fetchall()
     dashboard = [r for r in rows if r[1] == "Errors on the GitHub Dashboard"]
-    assert len(dashboard) == 1 and dashboard[0][2] == "monitoring"
+    assert len(dashboard) == 1
+    assert dashboard[0][2] == "monitoring"
     incident = dashboard[0][0]
     assert series_db.execute("select count(*) from incident_updates where incident_id = ?", [incident]).fetchone() == (
         3,
@@ -155,7 +157,8 @@ def test_aws_post_re_dated_in_place_stays_one_post(series_db: duckdb.DuckDBPyCon
     third = series_db.execute(
         "select posted_at, body from incident_updates where incident_id = ? and update_id = '2'", [connect]
     ).fetchone()
-    assert third is not None and third[0].isoformat() == "2021-12-07T17:18:00+00:00"
+    assert third is not None
+    assert third[0].isoformat() == "2021-12-07T17:18:00+00:00"
     assert third[1].startswith("We can confirm degraded Contact handling")
     revisions = series_db.execute(
         "select field, old_value, new_value from incident_revisions where incident_id = ? "

@@ -42,14 +42,16 @@ def test_every_file_beside_a_warehouse_comes_from_one_value(tmp_path: Path) -> N
     assert files.wal == tmp_path / "w.duckdb.wal"
     assert files.backups == tmp_path / "w.backups"
     moved = WarehouseFiles(tmp_path / "w.duckdb", landing=tmp_path / "elsewhere")
-    assert moved.bodies == tmp_path / "elsewhere" / "bodies" and moved.lock == files.lock
+    assert moved.bodies == tmp_path / "elsewhere" / "bodies"
+    assert moved.lock == files.lock
 
 
 def test_the_author_salt_is_made_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OUTAGES_AUTHOR_SALT", raising=False)
     files = WarehouseFiles(tmp_path / "w.duckdb")
     salt = files.author_salt()
-    assert len(salt) == 32 and files.salt.read_bytes() == salt == files.author_salt()
+    assert len(salt) == 32
+    assert files.salt.read_bytes() == salt == files.author_salt()
     monkeypatch.setenv("OUTAGES_AUTHOR_SALT", "configured")
     assert files.author_salt() == b"configured"
 

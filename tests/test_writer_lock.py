@@ -123,7 +123,8 @@ def run_two_ingests(tmp_path: Path, catalog: Path, db: Path, url: str | None) ->
         assert p.returncode == 0, f"ingest exited {p.returncode}\n{out}\n{err[-3000:]}"
         assert "2/2 sources loaded" in out
     loads = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
-    assert len(loads) == 2 and loads[0]["pid"] != loads[1]["pid"]
+    assert len(loads) == 2
+    assert loads[0]["pid"] != loads[1]["pid"]
     return loads
 
 
@@ -184,7 +185,8 @@ def test_two_ingests_at_once_against_a_prefect_server(
 
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-    assert limit.limit == 1 and limit.active_slots == 0  # created on first use, every slot released
+    assert limit.limit == 1
+    assert limit.active_slots == 0
 
 
 def test_two_ingests_at_once_without_a_server(tmp_path: Path, loopback: LoopbackServer, single_run_db: Path) -> None:
@@ -277,7 +279,8 @@ def test_maintenance_flows_rebuild_and_back_up_without_losing_anything(
     folder = Path(first["backup"])
     assert first["deleted_runs"] == [result.run_id]  # loaded and old enough: archived, then removed
     assert first["kept_unloaded_runs"] == [never_loaded.name]  # never loaded: kept
-    assert never_loaded.exists() and not (runs_dir(db) / result.run_id).exists()
+    assert never_loaded.exists()
+    assert not (runs_dir(db) / result.run_id).exists()
     assert first["archived_bodies"] == len(list(body_store(db).glob("*/*"))) > 0
     assert json.loads((folder / "MANIFEST.json").read_text(encoding="utf-8"))["archived_runs"] == 1
 
@@ -286,7 +289,8 @@ def test_maintenance_flows_rebuild_and_back_up_without_losing_anything(
 
     time.sleep(1.1)  # the backup folder is named to the second
     second = backup(db=str(db), keep_days=0)
-    assert second["archived_bodies"] == 0 and second["archived_runs"] == 0  # nothing new to keep
+    assert second["archived_bodies"] == 0
+    assert second["archived_runs"] == 0
 
 
 @pytest.mark.slow  # two process workers, four flow runs
@@ -349,9 +353,11 @@ def test_deployment_runs_on_two_process_workers_at_once(tmp_path: Path, loopback
     spans = sorted((run.start_time, run.end_time) for run in finished)
     assert all(a[1] is not None and b[0] is not None for a, b in itertools.pairwise(spans))
     assert any(b[0] < a[1] for a, b in itertools.pairwise(spans)), "the runs never overlapped"
-    assert limit.limit == 1 and limit.active_slots == 0
+    assert limit.limit == 1
+    assert limit.active_slots == 0
     counts = row_counts(db)
-    assert counts["raw_ingest_runs"] == 4 and counts["raw_fetches"] == 4 * 3  # the run log: one entry per run
+    assert counts["raw_ingest_runs"] == 4
+    assert counts["raw_fetches"] == 4 * 3
     assert (counts["incidents"], counts["incident_updates"], counts["complaint_counts"]) == (1, 2, 2)  # data once
 
 

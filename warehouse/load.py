@@ -91,7 +91,9 @@ def _load_landing(
                 for table, sql in load_steps():
                     path = landing / f"{table}.jsonl"
                     if not path.exists():
-                        raise FileNotFoundError(f"landing file {path} is missing; the run was not staged completely")
+                        raise FileNotFoundError(  # noqa: TRY301 (inside the transaction: the handler rolls it back)
+                            f"landing file {path} is missing; the run was not staged completely"
+                        )
                     _execute_step(con, sql, str(path))
                     crash_point(f"load:{table}")
             clock.lap("raw")

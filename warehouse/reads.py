@@ -105,7 +105,7 @@ def previous_reads(db: str | Path, source_ids: list[str]) -> PreviousReads:
 def _last_reads(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
     try:
         rows = con.execute(sql("last_reads"))
-        return {source_id: at for source_id, at in rows.fetchall()}
+        return dict(rows.fetchall())
     except duckdb.Error:
         return {}  # a warehouse from before source_status existed
 

@@ -123,15 +123,15 @@ def render_text(
         lines.append(
             f"  {'service':<11} {'complaints began':<22} {'first official post':<22} {'delay':>8}  peak reports"
         )
-        for o in outages:
-            lines.append(
-                _fit(
-                    f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} "
-                    f"{fmt_time(o['acknowledged_at'], tz):<22} {fmt_acknowledgment(o):>8}  "
-                    f"{o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}",
-                    width,
-                )
+        lines += [
+            _fit(
+                f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} "
+                f"{fmt_time(o['acknowledged_at'], tz):<22} {fmt_acknowledgment(o):>8}  "
+                f"{o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}",
+                width,
             )
+            for o in outages
+        ]
         lines.append("")
     lines.append("Timeline")
     folded = _collapse(rows)
