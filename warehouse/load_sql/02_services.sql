@@ -1,5 +1,13 @@
 -- The catalog's services as of the latest load.
-INSERT OR REPLACE INTO raw_services (service_id, name, aliases, depends_on, exclusions)
-SELECT service_id, name, aliases, depends_on, exclusions
-FROM read_json($path, format = 'newline_delimited', columns = {
-    service_id: 'VARCHAR', name: 'VARCHAR', aliases: 'VARCHAR[]', depends_on: 'VARCHAR[]', exclusions: 'VARCHAR[]'});
+MERGE INTO raw_services AS t
+USING (
+    SELECT service_id, any_value(name) AS name, any_value(aliases) AS aliases, any_value(depends_on) AS depends_on,
+           any_value(exclusions) AS exclusions
+    FROM read_json($path, format = 'newline_delimited', columns = {
+        service_id: 'VARCHAR', name: 'VARCHAR', aliases: 'VARCHAR[]', depends_on: 'VARCHAR[]',
+        exclusions: 'VARCHAR[]'})
+    GROUP BY service_id
+) AS s
+ON t.service_id = s.service_id
+WHEN MATCHED THEN UPDATE SET name = s.name, aliases = s.aliases, depends_on = s.depends_on, exclusions = s.exclusions
+WHEN NOT MATCHED THEN INSERT BY NAME;

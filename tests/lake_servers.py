@@ -1,0 +1,155 @@
+"""Real servers for the DuckLake tests: a PostgreSQL cluster of our own (``initdb``/``pg_ctl`` in a temp folder, on a
+loopback port) and an S3 API (moto's server) on loopback. Both are started per test session and stopped after it.
+
+PostgreSQL refuses to run as root: as root (CI is) the cluster belongs to ``nobody``, which then owns its folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+UNPRIVILEGED = "nobody"
+READY_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def postgres_bin(name: str) -> str | None:
+    """A PostgreSQL program from PATH, else from Debian's versioned folder (not on PATH after ``apt-get install``)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+@dataclass(frozen=True)
+class Postgres:
+    host: str
+    port: int
+    user: str
+
+    def location(self, dbname: str) -> str:
+        """A DuckLake location whose catalog is database ``dbname`` of this server."""
+        return f"ducklake:postgres:dbname={dbname} host={self.host} port={self.port} user={self.user}"
+
+    def create_database(self, dbname: str) -> None:
+        psql = postgres_bin("psql")
+        assert psql, "psql is missing"
+        subprocess.run(
+            [psql, "-h", self.host, "-p", str(self.port), "-U", self.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+             "-c", f'CREATE DATABASE "{dbname}"'],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", UNPRIVILEGED, "--", *command]
+
+
+@contextmanager
+def postgres_server(folder: Path) -> Iterator[Postgres]:
+    """Start a throwaway cluster in ``folder`` on a free loopback port (trust auth, loopback only); stop it after."""
+    initdb, pg_ctl = postgres_bin("initdb"), postgres_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise FileNotFoundError("PostgreSQL is not installed (initdb, pg_ctl): make test installs it when root")
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "data"
+    if os.geteuid() == 0:
+        shutil.chown(folder, user=UNPRIVILEGED)
+        os.chmod(folder, 0o755)
+        for parent in folder.parents:  # nobody must be able to reach its folder
+            if parent == Path("/"):
+                break
+            os.chmod(parent, os.stat(parent).st_mode | 0o011)
+    user = "outages"
+    subprocess.run(
+        _as_owner([initdb, "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"]),
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    port = free_port()
+    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=100"
+    subprocess.run(
+        _as_owner([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "-t", "60", "start"]),
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    try:
+        yield Postgres("127.0.0.1", port, user)
+    finally:
+        subprocess.run(
+            _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True, timeout=60
+        )
+
+
+@dataclass(frozen=True)
+class S3:
+    endpoint: str
+
+    def environ(self) -> dict[str, str]:
+        """The AWS variables a process needs to reach this server (what warehouse/lake.py reads)."""
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+    def create_bucket(self, name: str) -> None:
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+        client.create_bucket(Bucket=name)
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@contextmanager
+def s3_server(log: Path) -> Iterator[S3]:
+    """moto's S3 server on a free loopback port, in its own process."""
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start: {log.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.2)
+        yield S3(f"http://127.0.0.1:{port}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
