@@ -23,11 +23,16 @@ setup: $(STAMP) ## Create .venv and install the pinned dependencies (the other t
 demo: $(STAMP) ## Replay 7 December 2021 through the real pipeline and print the timeline
 	$(BIN)/outages demo
 
-test: $(STAMP) ## Run the test suite (offline: loopback servers, real DuckDB files, real Prefect flows)
+test: $(STAMP) ## Run the test suite (offline: loopback servers, real DuckDB files and a DuckLake on PostgreSQL + S3 (moto), real Prefect flows)
 	@# the HTML export is opened in Debian's chromium: installed here when missing and we are root (CI is)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium is not installed: the browser test of the HTML export will be skipped"
+	@# the DuckLake tests start their own PostgreSQL cluster (Debian's postgresql: initdb, pg_ctl), installed likewise
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+		|| echo "PostgreSQL is not installed: the DuckLake tests (tests/test_lake.py) will be skipped"
 	$(BIN)/pytest
 
 serve: $(STAMP) ## Run the prefect.yaml deployments here: Prefect server, work pool, deploy, worker; Ctrl-C stops

@@ -32,6 +32,7 @@ from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
 from warehouse.crashpoints import crash_point
 from warehouse.db import connect
+from warehouse.lake import is_lake
 from warehouse.load import load_landing
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
@@ -196,7 +197,7 @@ def author_salt(db: str) -> bytes:
 def previous_reads(db: str, source_ids: list[str]) -> PreviousReads:
     """Each source's last successful read (a run reads posts from where the previous one stopped) and its URLs'
     validators; nothing when there is no warehouse yet or another process holds it (the defaults then apply)."""
-    if not Path(db).exists():
+    if not is_lake(db) and not Path(db).exists():
         return PreviousReads()
     try:
         con = connect(db, read_only=True)

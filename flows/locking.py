@@ -38,7 +38,9 @@ class WriterLockTimeout(TimeoutError):
 
 
 def lock_path(db: str | Path) -> Path:
-    db = Path(db)
+    from warehouse import lake
+
+    db = lake.local_path(str(db)) if lake.is_lake(db) else Path(db)
     return db.with_name(f"{db.name}.lock")
 
 

@@ -47,7 +47,9 @@ def _sql_string(value: str) -> str:
 
 
 def _require_db(db: str) -> None:
-    if not Path(db).exists():
+    from warehouse.lake import is_lake
+
+    if not is_lake(db) and not Path(db).exists():
         raise FileNotFoundError(f"no warehouse at {db}: run an ingest first (or pass the right db path)")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from warehouse import lake
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: prefect.yaml, scrapers/, flows/
 
 
 def landing_root(db: str | Path) -> Path:
-    db = Path(db)
+    db = lake.local_path(str(db)) if lake.is_lake(db) else Path(db)
     return db.with_name(f"{db.stem}.landing")
 
 

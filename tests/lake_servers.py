@@ -6,12 +6,14 @@ PostgreSQL refuses to run as root: as root (CI is) the cluster belongs to ``nobo
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,37 +66,40 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server(folder: Path) -> Iterator[Postgres]:
-    """Start a throwaway cluster in ``folder`` on a free loopback port (trust auth, loopback only); stop it after."""
+def postgres_server() -> Iterator[Postgres]:
+    """Start a throwaway cluster in a temp folder of its own on a free loopback port (trust auth, loopback only);
+    stop it and remove the folder after. As root the folder and the server belong to ``nobody``."""
     initdb, pg_ctl = postgres_bin("initdb"), postgres_bin("pg_ctl")
     if not initdb or not pg_ctl:
         raise FileNotFoundError("PostgreSQL is not installed (initdb, pg_ctl): make test installs it when root")
-    folder.mkdir(parents=True, exist_ok=True)
-    data = folder / "data"
+    folder = Path(tempfile.mkdtemp(prefix="outages-pg-"))  # under /tmp, which nobody can reach (not pytest's 0700)
     if os.geteuid() == 0:
         shutil.chown(folder, user=UNPRIVILEGED)
-        os.chmod(folder, 0o755)
-        for parent in folder.parents:  # nobody must be able to reach its folder
-            if parent == Path("/"):
-                break
-            os.chmod(parent, os.stat(parent).st_mode | 0o011)
-    user = "outages"
-    subprocess.run(
-        _as_owner([initdb, "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    port = free_port()
-    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=100"
-    subprocess.run(
-        _as_owner([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "-t", "60", "start"]),
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    data, user = folder / "data", "outages"
     try:
-        yield Postgres("127.0.0.1", port, user)
+        run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=120, cwd=folder)
+        done = run(_as_owner([initdb, "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"]))
+        if done.returncode:
+            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        port = free_port()
+        options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=100"
+        log = folder / "server.log"
+        done = run(_as_owner([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"]))
+        if done.returncode:
+            raise RuntimeError(f"pg_ctl start failed: {done.stderr[-1000:]} {_tail(log)}")
+        try:
+            yield Postgres("127.0.0.1", port, user)
+        finally:
+            run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]))
     finally:
-        subprocess.run(
-            _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]), capture_output=True, timeout=60
-        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tail(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")[-2000:]
+    except OSError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ def s3_server(log: Path) -> Iterator[S3]:
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start: {log.read_text(errors='replace')[-2000:]}")
+                    raise RuntimeError(f"moto server did not start: {_tail(log)}") from None
                 time.sleep(0.2)
         yield S3(f"http://127.0.0.1:{port}")
     finally:

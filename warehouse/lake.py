@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
@@ -52,6 +53,19 @@ class LakeConfigError(ValueError):
 def is_lake(db: object) -> bool:
     """Whether ``db`` names a DuckLake (``ducklake:…``) rather than a DuckDB file."""
     return str(db).startswith(LAKE_PREFIX)
+
+
+def local_path(location: str) -> Path:
+    """Where the files a machine keeps beside a lake go (landing area, lock file): ``X.landing`` and ``X.lock``
+    beside this path. For a local catalog ``ducklake:/srv/x/meta.ducklake``: ``/srv/x/meta.ducklake``; for a
+    PostgreSQL catalog: ``<dbname>.lake`` in the working directory (``OUTAGES_LANDING``-style roots elsewhere are
+    not done yet: the landing area of a PostgreSQL lake is on the loading machine)."""
+    catalog = location[len(LAKE_PREFIX) :]
+    if catalog.startswith("postgres:"):
+        fields = dict(item.split("=", 1) for item in catalog[len("postgres:") :].split() if "=" in item)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", fields.get("dbname", "") or "outages")
+        return Path(f"{name}.lake")
+    return Path(catalog)
 
 
 def data_path_setting(environ: Mapping[str, str] | None = None) -> str | None:
@@ -78,7 +92,7 @@ def lake_ddl(sql: str) -> str:
 def is_lake_connection(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the connection's default database is a DuckLake."""
     row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return bool(row) and str(row[0]) == "ducklake"
+    return row is not None and str(row[0]) == "ducklake"
 
 
 def is_conflict(exc: BaseException) -> bool:
@@ -141,7 +155,9 @@ def attach(
         raise LakeConfigError(f"{location!r} is not a DuckLake location (ducklake:postgres:… or ducklake:PATH)")
     catalog = location[len(LAKE_PREFIX) :]
     if not catalog.strip():
-        raise LakeConfigError("ducklake: needs a catalog: ducklake:postgres:dbname=… host=… or ducklake:/path/x.ducklake")
+        raise LakeConfigError(
+            "ducklake: needs a catalog: ducklake:postgres:dbname=… host=… or ducklake:/path/x.ducklake"
+        )
     data_path = data_path if data_path is not None else data_path_setting(env)
     load_extension(con, "ducklake")
     if catalog.startswith("postgres:"):
