@@ -18,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from flows.cli import main
 from flows.demo import CLOCK, replay_day, write_demo_catalog
 from flows.paths import runs_dir
 from replay.server import ReplayServer
@@ -31,7 +33,7 @@ from warehouse.models import PUBLIC_VIEWS
 
 pytestmark = pytest.mark.lake
 
-TICKS = CLOCK[:4]  # enough of the day for incidents, updates, components, counts and posts; quick to crawl
+TICKS = CLOCK[:2]  # two runs: incidents, updates, components, counts and posts, and a second run over the first
 BUCKET = "outages-lake"
 
 # the keys each raw table holds one row per (the file enforces them; the lake relies on MERGE + one writer)
@@ -132,7 +134,7 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def test_runs_loaded_into_a_lake_give_the_same_views_as_the_file(
     servers: tuple[Postgres, S3], s3_env: dict[str, str], replayed: tuple[Path, list[Path]],
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:  # fmt: skip
     pg, s3 = servers
     file_db, landings = replayed
@@ -156,6 +158,17 @@ def test_runs_loaded_into_a_lake_give_the_same_views_as_the_file(
         assert counts == {t: file_con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in RAW_TABLES}
     finally:
         file_con.close()
+    # the commands take the lake as they take the file
+    runner = CliRunner()
+    from_file = runner.invoke(main, ["timeline", "--service", "aws", "--db", str(file_db)])
+    from_lake = runner.invoke(main, ["timeline", "--service", "aws", "--db", location])
+    assert from_file.exit_code == 0 and from_lake.exit_code == 0, from_file.output + from_lake.output
+    assert from_lake.output == from_file.output
+    window = ["--window", "2021-12-07T00:00Z", "2021-12-09T00:00Z", "--format", "csv"]
+    for name, db in (("file.csv", str(file_db)), ("lake.csv", location)):
+        done = runner.invoke(main, ["export", *window, "--db", db, "--out", str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+    assert (tmp_path / "lake.csv").read_bytes() == (tmp_path / "file.csv").read_bytes()
     # the data files are on the S3 server, under the lake's prefix; the data path was recorded in the catalog
     assert any(key.endswith(".parquet") for key in s3.keys(BUCKET, location.split("dbname=")[1].split()[0] + "/"))
 
@@ -202,11 +215,8 @@ def test_a_load_killed_before_commit_leaves_the_last_snapshot_and_a_rerun_comple
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     pg, _ = servers
-    _, landings = replayed
-    complete = new_lake(pg, monkeypatch, "uninterrupted")
-    for landing in landings[:2]:
-        load_landing(complete, landing)
-    expected = read(complete)
+    file_db, landings = replayed
+    expected = read(file_db)  # both runs, loaded without interruption
 
     location = new_lake(pg, monkeypatch, "killed")
     load_landing(location, landings[0])
@@ -222,6 +232,34 @@ def test_a_load_killed_before_commit_leaves_the_last_snapshot_and_a_rerun_comple
     assert read(location) == before  # nothing of the killed load is visible
     load_landing(location, landings[1])
     assert read(location) == expected
+
+
+def test_concurrent_loads_into_one_lake_double_nothing_and_lose_nothing(
+    servers: tuple[Postgres, S3], s3_env: dict[str, str], replayed: tuple[Path, list[Path]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Three loader processes at once, with no lock between them (no Prefect server, no shared file lock): the same
+    run twice and another one, into a lake not even migrated yet. DuckLake refuses the overlapping commits (the
+    tables created twice, the ``lake_writer`` row rewritten twice) and each refused load runs again."""
+    pg, _ = servers
+    file_db, landings = replayed
+    location = new_lake(pg, monkeypatch, "concurrent")
+    script = "import sys; from pathlib import Path; from warehouse.load import load_landing; " \
+        "load_landing(sys.argv[1], Path(sys.argv[2]))"  # fmt: skip
+    root = Path(__file__).resolve().parent.parent
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, location, str(landing)], cwd=root, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for landing in (landings[1], landings[0], landings[1])
+    ]  # fmt: skip
+    outputs = [proc.communicate(timeout=600) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [err[-2000:] for _, err in outputs]
+    con = connect(location, read_only=True)
+    try:
+        assert duplicate_keys(con) == dict.fromkeys(KEYS, 0)
+    finally:
+        con.close()
+    assert read(location) == read(file_db)
 
 
 def test_a_location_without_a_catalog_is_refused() -> None:

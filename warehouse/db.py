@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a refused COMMIT (a lake's conflict) has ended it already
+                con.execute("ROLLBACK")
             raise
         applied.append(name)
     if in_lake:

@@ -39,8 +39,9 @@ LAKE_ALIAS = "lake"
 DATA_PATH_ENV = "OUTAGES_DATA_PATH"
 SECRET_NAME = "outages_s3"
 
-# DuckLake reports a concurrent commit it cannot reconcile with these words (a "Transaction conflict" error).
-CONFLICT_MARKERS = ("conflict", "concurrent")
+# DuckLake reports a concurrent commit it cannot reconcile with these words (a "Transaction conflict" error), or, when
+# its own retries of the next snapshot id ran out, with the catalog's refusal of a second snapshot of the same id.
+CONFLICT_MARKERS = ("conflict", "concurrent", "duplicate key value violates unique constraint")
 
 _TABLE_KEY = re.compile(r",\s*PRIMARY\s+KEY\s*\([^)]*\)", re.IGNORECASE)
 _COLUMN_KEY = re.compile(r"\s+PRIMARY\s+KEY\b", re.IGNORECASE)
