@@ -72,13 +72,19 @@ def s3_env(servers: tuple[Postgres, S3], monkeypatch: pytest.MonkeyPatch) -> dic
 
 
 @pytest.fixture(scope="module")
-def replayed(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> tuple[Path, list[Path]]:
-    """A DuckDB file built by the real flow from a few ticks of the replayed day, and its runs' landing folders."""
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """A DuckDB file built by the real flow from a few ticks of the replayed day, and its runs' landing folders.
+    Its own Prefect test server, given more time to start than the session's: this module runs on busy CI machines."""
+    from prefect.testing.utilities import prefect_test_harness
+
     folder = tmp_path_factory.mktemp("lake-replay")
     db = folder / "replay.duckdb"
     server = ReplayServer().start()
     try:
-        codes = replay_day(db, write_demo_catalog(server.base_url, folder), server, clock=TICKS, echo=lambda _: None)
+        with prefect_test_harness(server_startup_timeout=300):
+            codes = replay_day(
+                db, write_demo_catalog(server.base_url, folder), server, clock=TICKS, echo=lambda _: None
+            )
     finally:
         server.stop()
     assert codes == [0] * len(TICKS)
