@@ -30,7 +30,13 @@ test: $(STAMP) ## Run the test suite, slow tests aside (offline: loopback server
 		|| echo "chromium is not installed: the browser test of the HTML export will be skipped"
 	$(BIN)/pytest -m "not slow"
 
-test-slow: $(STAMP) ## Only the slow tests: a real Prefect server trial, deployment runs on workers, long property runs
+test-slow: $(STAMP) ## Only the slow tests: a real Prefect server trial, workers, long property runs, DuckLake on PostgreSQL + S3 (moto)
+	@# the DuckLake tests start their own PostgreSQL cluster (Debian's postgresql: initdb, pg_ctl), installed here when
+	@# missing and we are root (CI is)
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+		|| echo "PostgreSQL is not installed: the DuckLake tests (tests/test_lake.py) will be skipped"
 	$(BIN)/pytest -m slow
 
 test-all: test test-slow ## Every test

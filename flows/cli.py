@@ -38,6 +38,42 @@ class IsoTime(click.ParamType):  # type: ignore[type-arg]  # generic only in cli
         return parsed
 
 
+class Warehouse(click.ParamType):  # type: ignore[type-arg]
+    """``--db``: a DuckDB file, or a DuckLake location (``ducklake:postgres:dbname=… host=…``, ``ducklake:PATH``)."""
+
+    name = "DB"
+
+    def __init__(self, *, exists: bool = False) -> None:
+        self.exists = exists
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from warehouse import lake
+
+        text = str(value)
+        if lake.is_lake(text):
+            return text
+        if Path(text).is_dir():
+            self.fail(f"{text!r} is a directory; give a DuckDB file or a ducklake: location", param, ctx)
+        if self.exists and not Path(text).exists():
+            self.fail(f"no warehouse at {text!r}", param, ctx)
+        return text
+
+
+def _set_data_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:  # noqa: ARG001 (click)
+    """``--data-path``: where a new DuckLake keeps its data files; passed on as OUTAGES_DATA_PATH (config entry)."""
+    if value:
+        from warehouse.lake import DATA_PATH_ENV
+
+        os.environ[DATA_PATH_ENV] = value
+    return value
+
+
+DATA_PATH_HELP = (
+    "For a new DuckLake --db: a folder or s3://bucket/prefix/ for its data files (or OUTAGES_DATA_PATH); "
+    "the lake records it, later runs need no data path."
+)
+
+
 class TimeZoneName(click.ParamType):  # type: ignore[type-arg]
     name = "TZ"
 
@@ -91,11 +127,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False),
+    type=Warehouse(),
     default="outages.duckdb",
     show_default=True,
-    help="DuckDB file to load into (created if missing).",
+    help="DuckDB file to load into (created if missing), or a DuckLake: ducklake:postgres:dbname=… host=….",
 )
+@click.option("--data-path", default=None, expose_value=False, callback=_set_data_path, help=DATA_PATH_HELP)
 @click.option(
     "--timeout",
     "timeout_seconds",
@@ -139,6 +176,7 @@ def ingest(
         outages ingest --only mastodon-social --since 2021-12-07T15:00Z
         outages ingest --only gh,aws,stripe-status --db outages.duckdb
         outages ingest --tag cloud --db outages.duckdb
+        outages ingest --db "ducklake:postgres:dbname=outages host=db.internal" --data-path s3://bucket/outages/
     """
     from flows.cli_catalog import load_or_exit, sources_or_exit
     from flows.paths import absolute
@@ -178,11 +216,12 @@ def ingest(
 @main.command()
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False),
+    type=Warehouse(),
     default="demo-output/outages-demo.duckdb",
     show_default=True,
-    help="DuckDB file the replay builds (replaced on each run).",
+    help="DuckDB file the replay builds (replaced on each run), or a new DuckLake location.",
 )
+@click.option("--data-path", default=None, expose_value=False, callback=_set_data_path, help=DATA_PATH_HELP)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -208,7 +247,7 @@ def demo(db: str, out: str, tz: ZoneInfo) -> None:
 
 
 @main.command()
-@click.option("--db", type=click.Path(dir_okay=False, exists=True), default="outages.duckdb", show_default=True)
+@click.option("--db", type=Warehouse(exists=True), default="outages.duckdb", show_default=True)
 @click.option("--service", "services", multiple=True, help="Only these service ids (repeatable).")
 @click.option("--since", type=IsoTime(), default=None, help="From this time (ISO 8601).")
 @click.option("--until", type=IsoTime(), default=None, help="Up to this time (ISO 8601).")
@@ -237,7 +276,7 @@ EXPORT_FORMATS = FORMATS  # the registry of warehouse/readouts/formats.py
 
 
 @main.command()
-@click.option("--db", type=click.Path(dir_okay=False, exists=True), default="outages.duckdb", show_default=True)
+@click.option("--db", type=Warehouse(exists=True), default="outages.duckdb", show_default=True)
 @click.option("--outage", "outage_id", default=None, help="An outage id from the outages view (aws@2021-12-07T15:30Z).")
 @click.option(
     "--window", nargs=2, type=IsoTime(), default=None, metavar="START END", help="From START to END (ISO 8601)."

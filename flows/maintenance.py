@@ -37,7 +37,9 @@ RUN_ID_TIME = "%Y%m%dT%H%M%S"
 
 
 def _require_db(db: str) -> None:
-    if not Path(db).exists():
+    from warehouse.lake import is_lake
+
+    if not is_lake(db) and not Path(db).exists():
         raise FileNotFoundError(f"no warehouse at {db}: run an ingest first (or pass the right db path)")
 
 

@@ -13,6 +13,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: prefect.y
 def absolute(path: str | Path) -> str:
     """``path`` made absolute against this process's working directory (``~`` expanded), resolved once at the edge
     so the crawl process (which runs from the project root) and every task see the same file."""
+    text = os.fspath(path)
+    if text.startswith("ducklake:postgres:"):
+        return text  # a catalog in PostgreSQL: no path to resolve
+    if text.startswith("ducklake:"):  # a local DuckLake catalog file
+        return "ducklake:" + os.path.normpath(Path(text.removeprefix("ducklake:")).expanduser().absolute())
     return os.path.normpath(Path(path).expanduser().absolute())
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from warehouse import lake
 from warehouse.crashpoints import crash_point
 
 MIGRATIONS_PACKAGE = "warehouse.migrations"
@@ -20,7 +22,19 @@ def quote_ident(name: str) -> str:
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with the session in UTC (time buckets depend on the session time zone)."""
+    """Open the warehouse with the session in UTC (time buckets depend on the session time zone).
+
+    ``path`` is a DuckDB file, or a DuckLake location (``ducklake:postgres:…``, ``ducklake:PATH``: warehouse/lake.py),
+    attached as the session's default database so that every statement reads the same either way."""
+    if lake.is_lake(path):
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            lake.attach(con, str(path), read_only=read_only)
+        except BaseException:
+            con.close()
+            raise
+        return con
     if not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
@@ -37,8 +51,10 @@ def migration_files() -> list[tuple[str, str]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations not yet recorded; running it again applies nothing. Returns the names applied."""
+    in_lake = lake.is_lake_connection(con)  # DuckLake has no keys: the same tables without them (lake.lake_ddl)
+    ddl = lake.lake_ddl if in_lake else str
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+        ddl("CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
     )
     done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = []
@@ -47,12 +63,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            con.execute(ddl(sql))
             crash_point(f"migration:{name}")
             con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
             con.execute("COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a refused COMMIT (a lake's conflict) has ended it already
+                con.execute("ROLLBACK")
             raise
         applied.append(name)
+    if in_lake:
+        lake.ensure_writer_table(con)
     return applied

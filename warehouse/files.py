@@ -40,7 +40,12 @@ class WarehouseFiles:
     landing: Path
 
     def __init__(self, db: str | Path, landing: str | Path | None = None) -> None:
-        path = Path(db)
+        if str(db).startswith("ducklake:"):  # a lake: its local files sit beside warehouse.lake.local_path
+            from warehouse.lake import local_path
+
+            path = local_path(str(db))
+        else:
+            path = Path(db)
         object.__setattr__(self, "db", path)
         object.__setattr__(self, "landing", Path(landing) if landing else path.with_name(f"{path.stem}.landing"))
 

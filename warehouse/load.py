@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import lake
 from warehouse.crashpoints import crash_point
 from warehouse.db import connect, migrate, quote_ident
 from warehouse.files import WarehouseFiles
@@ -23,6 +24,7 @@ from warehouse.lockinfo import lock_holder
 from warehouse.models import build_models
 
 LOAD_MEMORY_FLOOR = 768 * 1024**2  # bytes: the least memory DuckDB gets while it reads a landing (_bounded_memory)
+LAKE_LOAD_ATTEMPTS = 5  # a load DuckLake refused as conflicting with a concurrent one is run again, this many times
 
 
 class WarehouseLockedError(RuntimeError):
@@ -68,13 +70,22 @@ def load_landing(
 
     Returns the number of rows each table gained. ``timings``, when given, receives the seconds spent opening and
     migrating the file (``open``), writing the raw tables (``raw``), refreshing the models (``models``) and
-    committing (``commit``).
+    committing (``commit``). In a DuckLake (warehouse/lake.py) a load that DuckLake refuses to commit because a
+    concurrent one changed the same rows is rolled back and run again from the start, on the new snapshot.
     """
-    with writer_file_lock(db, timeout_seconds=lock_timeout_seconds):
-        return _load_landing(db, landing, wait_seconds=wait_seconds, timings=timings)
+    attempts = LAKE_LOAD_ATTEMPTS if lake.is_lake(db) else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with writer_file_lock(db, timeout_seconds=lock_timeout_seconds):
+                return _load_once(db, landing, wait_seconds=wait_seconds, timings=timings)
+        except duckdb.Error as exc:
+            if attempt == attempts or not lake.is_conflict(exc):
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
-def _load_landing(
+def _load_once(
     db: str | Path, landing: Path, *, wait_seconds: float, timings: dict[str, float] | None
 ) -> dict[str, int]:
     clock = _Stopwatch(timings)
@@ -87,6 +98,8 @@ def _load_landing(
         clock.lap("open")
         con.execute("BEGIN TRANSACTION")
         try:
+            if lake.is_lake(db):
+                lake.claim_writer(con, str(landing))
             with _bounded_memory(con, db):
                 for table, sql in load_steps():
                     path = landing / f"{table}.jsonl"
@@ -103,7 +116,8 @@ def _load_landing(
             con.execute("COMMIT")
             clock.lap("commit")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a refused COMMIT has already ended the transaction
+                con.execute("ROLLBACK")
             raise
         crash_point("load:committed")
         after = _row_counts(con)
@@ -131,7 +145,8 @@ def _bounded_memory(con: duckdb.DuckDBPyConnection, db: str | Path) -> Iterator[
     """Bound DuckDB's memory while the landing files are read: by default it takes up to 80 % of the machine, and the
     GROUP BYs over a big run's files use it (1.5 GiB for 5,000 status pages); bounded, they spill to disk instead, at
     about the same speed. The bound grows with the warehouse, whose keys' indexes must fit in it (they cannot spill)."""
-    size = sum(f.stat().st_size for f in (Path(db), WarehouseFiles(db).wal) if f.exists())
+    files = () if lake.is_lake(db) else (Path(db), WarehouseFiles(db).wal)  # a lake's catalog and data are elsewhere
+    size = sum(f.stat().st_size for f in files if f.exists())
     before = con.execute("SELECT current_setting('memory_limit')").fetchone()
     con.execute("SET memory_limit = ?", [f"{max(LOAD_MEMORY_FLOOR, 2 * size)}B"])
     try:

@@ -90,7 +90,7 @@ class PreviousReads:
 def previous_reads(db: str | Path, source_ids: list[str]) -> PreviousReads:
     """Each source's last successful read (a run reads posts from where the previous one stopped) and its URLs'
     validators; nothing when there is no warehouse yet or another process holds it (the defaults then apply)."""
-    if not Path(db).exists():
+    if not str(db).startswith("ducklake:") and not Path(db).exists():
         return PreviousReads()
     try:
         con = connect(db, read_only=True)

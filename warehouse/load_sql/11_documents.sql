@@ -1,21 +1,30 @@
 -- Documents parsed in this run whose parse can be skipped when they are read again unchanged, with their members
 -- (see migrations/0005_document_members.sql). The members of a document never change: the first load keeps them.
-INSERT INTO raw_documents (source_id, url, sha256, first_parsed_at, incident_versions, update_versions)
-SELECT source_id, url, sha256, min(parsed_at), any_value(incident_versions), any_value(update_versions)
-FROM read_json($path, format = 'newline_delimited', columns = {
-    source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ',
-    incident_versions: 'STRUCT(incident_id VARCHAR, version_hash VARCHAR)[]',
-    update_versions: 'STRUCT(incident_id VARCHAR, update_id VARCHAR, version_hash VARCHAR)[]'})
-GROUP BY source_id, url, sha256
-ON CONFLICT (source_id, url, sha256) DO UPDATE SET first_parsed_at = least(first_parsed_at, excluded.first_parsed_at);
+MERGE INTO raw_documents AS t
+USING (
+    SELECT source_id, url, sha256, min(parsed_at) AS first_parsed_at, any_value(incident_versions) AS incident_versions,
+           any_value(update_versions) AS update_versions
+    FROM read_json($path, format = 'newline_delimited', columns = {
+        source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ',
+        incident_versions: 'STRUCT(incident_id VARCHAR, version_hash VARCHAR)[]',
+        update_versions: 'STRUCT(incident_id VARCHAR, update_id VARCHAR, version_hash VARCHAR)[]'})
+    GROUP BY source_id, url, sha256
+) AS s
+ON t.source_id = s.source_id AND t.url = s.url AND t.sha256 = s.sha256
+WHEN MATCHED AND s.first_parsed_at < t.first_parsed_at THEN UPDATE SET first_parsed_at = s.first_parsed_at
+WHEN NOT MATCHED THEN INSERT BY NAME;
 
 -- A parse is a sighting of the document.
-INSERT INTO raw_document_sightings (source_id, url, sha256, last_seen_at)
-SELECT source_id, url, sha256, max(parsed_at)
-FROM read_json($path, format = 'newline_delimited', columns = {
-    source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ'})
-GROUP BY source_id, url, sha256
-ON CONFLICT (source_id, url, sha256) DO UPDATE SET last_seen_at = greatest(last_seen_at, excluded.last_seen_at);
+MERGE INTO raw_document_sightings AS t
+USING (
+    SELECT source_id, url, sha256, max(parsed_at) AS last_seen_at
+    FROM read_json($path, format = 'newline_delimited', columns = {
+        source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', parsed_at: 'TIMESTAMPTZ'})
+    GROUP BY source_id, url, sha256
+) AS s
+ON t.source_id = s.source_id AND t.url = s.url AND t.sha256 = s.sha256
+WHEN MATCHED AND s.last_seen_at > t.last_seen_at THEN UPDATE SET last_seen_at = s.last_seen_at
+WHEN NOT MATCHED THEN INSERT BY NAME;
 
 -- A document already sighted later than this parse (runs loaded out of order: a later run, which only resighted it,
 -- first): its versions take that later sighting, as they would have had the runs been loaded in order. The move itself

@@ -2,12 +2,16 @@
 -- again: its last sighting moves forward exactly as a parse would have moved it (the latest version of an incident is
 -- the one seen last: staging/stg_incidents.sql). Components, component changes and posts keep their first sighting
 -- and complaint counts are always parsed (they take the latest reading): nothing else to move.
-INSERT INTO raw_document_sightings (source_id, url, sha256, last_seen_at)
-SELECT source_id, url, sha256, max(observed_at)
-FROM read_json($path, format = 'newline_delimited', columns = {
-    source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', observed_at: 'TIMESTAMPTZ'})
-GROUP BY source_id, url, sha256
-ON CONFLICT (source_id, url, sha256) DO UPDATE SET last_seen_at = greatest(last_seen_at, excluded.last_seen_at);
+MERGE INTO raw_document_sightings AS t
+USING (
+    SELECT source_id, url, sha256, max(observed_at) AS last_seen_at
+    FROM read_json($path, format = 'newline_delimited', columns = {
+        source_id: 'VARCHAR', url: 'VARCHAR', sha256: 'VARCHAR', observed_at: 'TIMESTAMPTZ'})
+    GROUP BY source_id, url, sha256
+) AS s
+ON t.source_id = s.source_id AND t.url = s.url AND t.sha256 = s.sha256
+WHEN MATCHED AND s.last_seen_at > t.last_seen_at THEN UPDATE SET last_seen_at = s.last_seen_at
+WHEN NOT MATCHED THEN INSERT BY NAME;
 
 -- The documents whose versions' last sighting moves forward: those read again unchanged, and those 11_documents.sql
 -- found sighted later than their parse (documents_seen_again, which it creates).

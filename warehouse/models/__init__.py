@@ -192,7 +192,11 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
     if full:
         # the rule view reads the width from here, so it is recorded before the table is computed with it
         con.execute(
-            "insert or replace into model_state (model, fingerprint, bucket_minutes, built_at) values (?, ?, ?, now())",
+            "merge into model_state as t using (select ? as model, ? as fingerprint, ? as bucket_minutes) as s"
+            " on t.model = s.model when matched then update set fingerprint = s.fingerprint,"
+            " bucket_minutes = s.bucket_minutes, built_at = now()"
+            " when not matched then insert (model, fingerprint, bucket_minutes, built_at)"
+            " values (s.model, s.fingerprint, s.bucket_minutes, now())",
             [table, fingerprint, minutes],
         )
     if kind == "VIEW":  # a warehouse from before the table existed
