@@ -28,7 +28,7 @@ from tests.lake_servers import S3, Postgres, postgres_bin, postgres_server, s3_s
 from warehouse import lake
 from warehouse.crashpoints import KILL_AT
 from warehouse.db import connect, quote_ident
-from warehouse.load import RAW_TABLES, load_landing
+from warehouse.load import load_landing, raw_tables
 from warehouse.models import PUBLIC_VIEWS
 
 pytestmark = [pytest.mark.lake, pytest.mark.slow]  # minutes: `make test-slow`
@@ -156,12 +156,12 @@ def test_runs_loaded_into_a_lake_give_the_same_views_as_the_file(
     con = connect(location, read_only=True)
     try:
         assert duplicate_keys(con) == dict.fromkeys(KEYS, 0)
-        counts = {t: con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in RAW_TABLES}
+        counts = {t: con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in raw_tables()}
     finally:
         con.close()
     file_con = connect(file_db, read_only=True)
     try:
-        assert counts == {t: file_con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in RAW_TABLES}
+        assert counts == {t: file_con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in raw_tables()}
     finally:
         file_con.close()
     # the commands take the lake as they take the file

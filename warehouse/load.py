@@ -162,7 +162,7 @@ def _execute_step(con: duckdb.DuckDBPyConnection, sql: str, path: str) -> None:
         con.execute(statement, {"path": path} if statement.named_parameters else None)
 
 
-_WRITES = re.compile(r"\bINSERT\s+(?:OR\s+\w+\s+)?INTO\s+(raw_\w+)", re.IGNORECASE)
+_WRITES = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?|MERGE\s+)INTO\s+(raw_\w+)", re.IGNORECASE)
 
 
 def raw_tables() -> tuple[str, ...]:
