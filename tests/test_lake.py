@@ -161,7 +161,9 @@ def test_runs_loaded_into_a_lake_give_the_same_views_as_the_file(
         con.close()
     file_con = connect(file_db, read_only=True)
     try:
-        assert counts == {t: file_con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in raw_tables()}
+        assert counts == {
+            t: file_con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchone() for t in raw_tables()
+        }
     finally:
         file_con.close()
     # the commands take the lake as they take the file
