@@ -74,6 +74,21 @@ DATA_PATH_HELP = (
 )
 
 
+def set_landing(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:  # noqa: ARG001 (click)
+    """``--landing``: passed on as OUTAGES_LANDING, which ``warehouse.files.WarehouseFiles`` reads (one place)."""
+    if value:
+        from warehouse.landing_root import LANDING_ENV
+
+        os.environ[LANDING_ENV] = value
+    return value
+
+
+LANDING_HELP = (
+    "Landing root: s3://bucket/prefix/ (crawl workers on any machine publish their runs there, loads read them from "
+    "there) or a folder; default OUTAGES_LANDING, else <db name>.landing beside the warehouse."
+)
+
+
 class TimeZoneName(click.ParamType):  # type: ignore[type-arg]
     name = "TZ"
 
@@ -133,6 +148,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     help="DuckDB file to load into (created if missing), or a DuckLake: ducklake:postgres:dbname=… host=….",
 )
 @click.option("--data-path", default=None, expose_value=False, callback=_set_data_path, help=DATA_PATH_HELP)
+@click.option("--landing", default=None, expose_value=False, callback=set_landing, help=LANDING_HELP)
 @click.option(
     "--timeout",
     "timeout_seconds",
@@ -447,7 +463,7 @@ def _add_sql_command() -> None:
 
 _add_sql_command()
 main.add_command(catalog_group, "catalog")  # outages catalog search | show | check (flows/cli_catalog.py)
-from flows import cli_import  # noqa: E402, F401  (registers outages import-counts)
+from flows import cli_import, cli_lake  # noqa: E402, F401  (register outages import-counts, outages load)
 
 if __name__ == "__main__":
     main()

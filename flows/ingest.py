@@ -23,6 +23,7 @@ from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary, build_landing, read_jsonl
 from warehouse.crashpoints import crash_point
 from warehouse.files import WarehouseFiles
+from warehouse.landing_root import RemoteLanding, local_landing
 from warehouse.load import load_landing
 from warehouse.reads import PreviousReads, previous_reads
 
@@ -150,12 +151,21 @@ def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: d
     return summary
 
 
+@task()
+def publish(root: str, run_dir: str, store: str) -> dict[str, int]:
+    """Copy the staged run and its bodies to the S3 landing root (``OUTAGES_LANDING``), where any loader finds it."""
+    copied = RemoteLanding(root).publish_run(Path(run_dir), Path(store))
+    run_logger().info("published to %s: %d new bodies, %d files", root, copied["bodies"], copied["files"])
+    return copied
+
+
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient_only)
 def load(db: str, landing: str) -> dict[str, int]:
-    """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time
-    (``load_landing`` holds the file lock itself; the flow adds the Prefect limit around it)."""
-    with writer_lock(db):
-        return load_landing(db, Path(landing))
+    """Load the run's landing files (a local folder, or a run published on S3, downloaded first) into the warehouse
+    in one transaction and rebuild the views, one writer at a time (``load_landing`` holds the file lock itself; the
+    flow adds the Prefect limit around it)."""
+    with local_landing(landing) as folder, writer_lock(db):
+        return load_landing(db, folder)
 
 
 @flow(name="ingest", log_prints=True)
@@ -201,7 +211,13 @@ def ingest(
     crash_point("ingest:crawled")
     summary = step(stage, str(run_dir), str(store), catalog, run_id, started, db)
     crash_point("ingest:staged")
-    added = step(load, db, str(run_dir / "landing"))
+    landing = str(run_dir / "landing")
+    remote = files.remote_landing()
+    if remote is not None:  # an S3 landing root: the load reads the run from there, as a loader elsewhere would
+        step(publish, remote.root, str(run_dir), str(store))
+        landing = remote.landing_url(run_id)
+        crash_point("ingest:published")
+    added = step(load, db, landing)
     crash_point("ingest:loaded")
     step(publish_ingest_artifacts, db, run_id, summary.sources_total, summary.failed_sources, added)
     result = IngestResult(

@@ -9,6 +9,11 @@ For a DuckDB file ``X.duckdb`` (the layout ARCHITECTURE.md shows)::
     X.landing/author.salt             the key post authors are hashed with (unless OUTAGES_AUTHOR_SALT is set)
     X.backups/<time>/                 nightly backups (flows/maintenance.py)
 
+The landing root (``X.landing`` above) may be set apart from the database: ``OUTAGES_LANDING`` (or the ``landing``
+argument) names a local folder, or an ``s3://bucket/prefix/`` URL. On S3, ``landing``, ``bodies`` and ``runs`` stay
+a local scratch folder where this machine crawls and parses, ``remote`` is the URL every run is published to and
+loaded from (warehouse/landing_root.py), and the author salt is the one kept there.
+
 Nothing else in the project builds one of these paths from a database path: it asks a ``WarehouseFiles``.
 """
 
@@ -21,6 +26,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse.landing_root import RemoteLanding, is_remote, landing_setting
+
 AUTHOR_SALT_ENV = "OUTAGES_AUTHOR_SALT"
 
 
@@ -29,15 +36,15 @@ class WarehouseFiles:
     """Where the files of the warehouse ``db`` live.
 
     ``WarehouseFiles(db)`` is the one constructor: the landing root defaults to ``<db stem>.landing`` beside the
-    database. This is where a later setting plugs in: a landing root chosen apart from the database (say an
-    ``OUTAGES_LANDING`` variable, or an object-store URL once the body store and runs can live there) is read in
-    :meth:`__init__` and nowhere else; a database that is a DuckLake catalog (``ducklake:…``) rather than a file
-    would be told apart here too, and give its lock and WAL paths (or none) from the same properties. Callers only
-    ever ask for ``files.bodies``, ``files.runs``, ``files.lock`` and so on, so neither change touches them.
+    database; ``landing`` (else ``OUTAGES_LANDING``) sets it apart, as a folder or an ``s3://`` URL (then
+    :attr:`remote`, with :attr:`landing` the local scratch folder), and is read here and nowhere else. A database
+    that is a DuckLake catalog (``ducklake:…``) keeps its local files beside ``warehouse.lake.local_path``. Callers
+    only ever ask for ``files.bodies``, ``files.runs``, ``files.lock`` and so on.
     """
 
     db: Path
     landing: Path
+    remote: str | None
 
     def __init__(self, db: str | Path, landing: str | Path | None = None) -> None:
         if str(db).startswith("ducklake:"):  # a lake: its local files sit beside warehouse.lake.local_path
@@ -46,8 +53,12 @@ class WarehouseFiles:
             path = local_path(str(db))
         else:
             path = Path(db)
+        root = str(landing) if landing else landing_setting()
+        remote = root if root and is_remote(root) else None
+        local = Path(root).expanduser().absolute() if root and not remote else path.with_name(f"{path.stem}.landing")
         object.__setattr__(self, "db", path)
-        object.__setattr__(self, "landing", Path(landing) if landing else path.with_name(f"{path.stem}.landing"))
+        object.__setattr__(self, "landing", local)
+        object.__setattr__(self, "remote", remote)
 
     @property
     def bodies(self) -> Path:
@@ -82,11 +93,19 @@ class WarehouseFiles:
         """The default folder of dated backups."""
         return self.db.with_name(f"{self.db.stem}.backups")
 
+    def remote_landing(self) -> RemoteLanding | None:
+        """The S3 landing root runs are published to and loaded from, or None when the landing root is local."""
+        return RemoteLanding(self.remote) if self.remote else None
+
     def author_salt(self) -> bytes:
-        """The key for hashing post authors: OUTAGES_AUTHOR_SALT, else a random one kept in :attr:`salt`."""
+        """The key for hashing post authors: OUTAGES_AUTHOR_SALT, else the one kept on an S3 landing root, else a
+        random one kept in :attr:`salt`."""
         configured = os.environ.get(AUTHOR_SALT_ENV)
         if configured:
             return configured.encode("utf-8")
+        remote = self.remote_landing()
+        if remote is not None:
+            return remote.author_salt()
         path = self.salt
         if not path.exists() or path.stat().st_size == 0:  # an empty file: a crash between create and write
             path.parent.mkdir(parents=True, exist_ok=True)
