@@ -465,5 +465,7 @@ _add_sql_command()
 main.add_command(catalog_group, "catalog")  # outages catalog search | show | check (flows/cli_catalog.py)
 from flows import cli_import, cli_lake  # noqa: E402, F401  (register outages import-counts, outages load)
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python -m flows.cli`: the imported module's group, which the modules above register on
+    from flows.cli import main as registered
+
+    registered()

@@ -1,4 +1,6 @@
--- Posts by their global uri: the first sighting is kept, whichever instance or run it came from.
+-- Posts by their global uri: the first sighting is kept, whichever instance or run it came from. Two sightings at the
+-- same time are ordered by source URL, within a run (arg_min) and across runs (the MERGE condition) alike, so the
+-- result does not depend on which of two runs loads first (crawl workers on several machines load in any order).
 MERGE INTO raw_posts AS t
 USING (
     SELECT uri, arg_min(post_id, {'t': observed_at, 'u': source_url}) AS post_id,
@@ -17,6 +19,6 @@ USING (
     GROUP BY uri
 ) AS s
 ON t.uri = s.uri
-WHEN MATCHED AND s.first_seen_at < t.first_seen_at THEN UPDATE SET
+WHEN MATCHED AND {'t': s.first_seen_at, 'u': s.source_url} < {'t': t.first_seen_at, 'u': t.source_url} THEN UPDATE SET
     post_id = s.post_id, source_id = s.source_id, source_url = s.source_url, first_seen_at = s.first_seen_at
 WHEN NOT MATCHED THEN INSERT BY NAME;
