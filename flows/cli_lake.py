@@ -24,12 +24,17 @@ def load_command(db: str) -> None:
         outages load --db "ducklake:postgres:dbname=outages host=db.internal" --landing s3://my-bucket/landing/
     """
     from flows.paths import absolute
-    from flows.published import load_published
+    from flows.published import NO_REMOTE, load_published, remote_root
+    from warehouse.landing_root import LandingError
 
+    db = absolute(db)
     try:
-        added = load_published.fn(db=absolute(db))
-    except ValueError as exc:
+        if remote_root(db, None) is None:
+            fail(f"configuration error: {NO_REMOTE}", EXIT_USAGE)
+    except LandingError as exc:
         fail(f"configuration error: {first_line(exc)}", EXIT_USAGE)
+    try:
+        added = load_published.fn(db=db)
     except Exception as exc:
         fail(f"load failed: {type(exc).__name__}: {first_line(exc)}", 1)
     for run_id, rows in added.items():

@@ -22,16 +22,16 @@ from warehouse.files import WarehouseFiles
 from warehouse.landing_root import LANDING_ENV, RemoteLanding, pending_runs
 from warehouse.reads import loaded_run_ids
 
+NO_REMOTE = (
+    f"no S3 landing root: give --landing s3://BUCKET/PREFIX/ or set {LANDING_ENV} "
+    "(a local landing root is loaded by the ingest that wrote it)"
+)
 
-def remote_root(db: str, landing: str | None) -> RemoteLanding:
-    """The S3 landing root of ``db`` (``landing``, else ``OUTAGES_LANDING``); a local root has nothing to catch up."""
-    remote = WarehouseFiles(db, landing).remote_landing()
-    if remote is None:
-        raise ValueError(
-            f"no S3 landing root: give --landing s3://BUCKET/PREFIX/ or set {LANDING_ENV} "
-            "(a local landing root is loaded by the ingest that wrote it)"
-        )
-    return remote
+
+def remote_root(db: str, landing: str | None) -> RemoteLanding | None:
+    """The S3 landing root of ``db`` (``landing``, else ``OUTAGES_LANDING``); None for a local one (nothing to catch
+    up: the ingest that wrote a local run loaded it)."""
+    return WarehouseFiles(db, landing).remote_landing()
 
 
 def loaded_runs(db: str) -> list[str]:
@@ -55,11 +55,14 @@ def loaded_runs(db: str) -> list[str]:
 @flow(name="load-published", log_prints=True)
 def load_published(db: str = "outages.duckdb", landing: str | None = None) -> dict[str, dict[str, int]]:
     """Load the runs published on the landing root (``landing``, else ``OUTAGES_LANDING``) that ``db`` has not
-    loaded; returns the rows each added, by run id."""
+    loaded; returns the rows each added, by run id. Without an S3 landing root (one machine) it does nothing."""
     db = absolute(db)
     remote = remote_root(db, landing)
-    todo = pending_runs(remote.published_runs(), loaded_runs(db))
     logger = run_logger()
+    if remote is None:
+        logger.info("%s", NO_REMOTE)
+        return {}
+    todo = pending_runs(remote.published_runs(), loaded_runs(db))
     logger.info("%d published runs not loaded yet under %s", len(todo), remote.root)
     added: dict[str, dict[str, int]] = {}
     for run_id in todo:

@@ -3,6 +3,8 @@ URL is read back, which runs are pending, and the clear refusals (tests/test_lak
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,32 @@ def test_load_without_an_s3_landing_root_is_a_usage_error(tmp_path: Path, monkey
     result = CliRunner().invoke(main, ["load", "--db", str(tmp_path / "w.duckdb")])
     assert result.exit_code == 2
     assert "no S3 landing root" in result.output
+
+
+def scaling_out_commands() -> list[list[str]]:
+    """The ``outages`` command lines of the README's "Scaling out" code blocks (continuations joined)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Scaling out**", 1)[1].split("\n### ", 1)[0]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            if words and words[0] == "outages":
+                commands.append(words[1:])
+    return commands
+
+
+def test_the_scaling_out_commands_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``outages`` line of the README's "Scaling out" names a real command with options it accepts (parsed by
+    the CLI itself; their callbacks set variables, restored after the test)."""
+    from warehouse.lake import DATA_PATH_ENV
+
+    for name in (LANDING_ENV, DATA_PATH_ENV):
+        monkeypatch.setenv(name, "")
+    commands = scaling_out_commands()
+    assert {words[0] for words in commands} >= {"ingest", "load", "timeline"}
+    for words in commands:
+        parent = main.make_context("outages", list(words), resilient_parsing=False)
+        command = main.get_command(parent, words[0])  # type: ignore[attr-defined]
+        assert command is not None, words
+        command.make_context(words[0], list(words[1:]), parent=parent)  # raises on an unknown option or bad value
