@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import complaints, load, poll, posts, query, startup
+from bench import complaints, lake, load, poll, posts, query, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -101,15 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
         "--only",
-        default="startup,poll,load,query,posts,complaints",
-        help="comma-separated subset of startup,poll,load,query,posts,complaints",
+        default="startup,poll,load,query,posts,complaints,lake",
+        help="comma-separated subset of startup,poll,load,query,posts,complaints,lake",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints"}
+    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints", "lake"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
         if "complaints" in chosen:
             found, raw["complaints"] = complaints.run()
+            rows += found
+        if "lake" in chosen:  # the load's sizes, into a DuckLake against a DuckDB file (bench/lake.py)
+            found, raw["lake"] = lake.run(args.load_counts, args.load_updates, workdir / "lake")
             rows += found
     finally:
         if args.workdir is None:
