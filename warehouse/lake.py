@@ -59,8 +59,8 @@ def is_lake(db: object) -> bool:
 def local_path(location: str) -> Path:
     """Where the files a machine keeps beside a lake go (landing area, lock file): ``X.landing`` and ``X.lock``
     beside this path. For a local catalog ``ducklake:/srv/x/meta.ducklake``: ``/srv/x/meta.ducklake``; for a
-    PostgreSQL catalog: ``<dbname>.lake`` in the working directory (``OUTAGES_LANDING``-style roots elsewhere are
-    not done yet: the landing area of a PostgreSQL lake is on the loading machine)."""
+    PostgreSQL catalog: ``<dbname>.lake`` in the working directory (with ``OUTAGES_LANDING=s3://…`` that landing
+    area is only a worker's scratch folder: runs are published to and loaded from S3, warehouse/landing_root.py)."""
     catalog = location[len(LAKE_PREFIX) :]
     if catalog.startswith("postgres:"):
         fields = dict(item.split("=", 1) for item in catalog[len("postgres:") :].split() if "=" in item)
