@@ -29,6 +29,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from typing import Any
 LANDING_ENV = "OUTAGES_LANDING"
 REMOTE_SCHEMES = ("s3://",)
 PUBLISHED = "_published.json"
+PARALLEL_UPLOADS = 16
 
 
 class LandingError(RuntimeError):
@@ -109,22 +111,27 @@ class RemoteLanding:
         tables = sorted(p for p in landing.glob("*.jsonl") if p.is_file())
         if not tables:
             raise LandingError(f"{landing} holds no landing files: the run was not staged")
-        bodies = uploaded = 0
-        for sha in sorted(_fetched_bodies(run_dir / "fetches.jsonl")):
+
+        def put_body(sha: str) -> int:
             local = store / sha[:2] / sha
             if not local.exists():  # a response that carried a secret is never stored (scrapers/spider.py)
-                continue
+                return 0
             key = self.body_key(sha)
-            if not _exists(s3, self.bucket, key):
-                s3.upload_file(str(local), self.bucket, key)
-                bodies += 1
+            if _exists(s3, self.bucket, key):  # content-addressed: already there is already right
+                return 0
+            s3.upload_file(str(local), self.bucket, key)
+            return 1
+
         run_id = run_dir.name
-        for path in sorted(p for p in run_dir.rglob("*") if p.is_file() and landing not in p.parents):
-            s3.upload_file(str(path), self.bucket, self.key("runs", run_id, path.relative_to(run_dir).as_posix()))
-            uploaded += 1
-        for path in tables:
-            s3.upload_file(str(path), self.bucket, self.key("runs", run_id, "landing", path.name))
-            uploaded += 1
+        files = sorted(p for p in run_dir.rglob("*") if p.is_file() and landing not in p.parents)
+        with ThreadPoolExecutor(max_workers=PARALLEL_UPLOADS) as pool:  # a big run has thousands of small bodies
+            bodies = sum(pool.map(put_body, sorted(_fetched_bodies(run_dir / "fetches.jsonl"))))
+            keys = [self.key("runs", run_id, p.relative_to(run_dir).as_posix()) for p in files]
+            list(pool.map(lambda p, k: s3.upload_file(str(p), self.bucket, k), files, keys))
+            # the landing files only after every body they refer to
+            keys = [self.key("runs", run_id, "landing", p.name) for p in tables]
+            list(pool.map(lambda p, k: s3.upload_file(str(p), self.bucket, k), tables, keys))
+        uploaded = len(files) + len(tables)
         manifest = {"run_id": run_id, "files": {p.name: p.stat().st_size for p in tables}}
         s3.put_object(
             Bucket=self.bucket, Key=self.key("runs", run_id, "landing", PUBLISHED), Body=json.dumps(manifest).encode()
