@@ -64,7 +64,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Postgres
 
 
 @pytest.fixture
-def s3_env(servers: tuple[Postgres, S3], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def s3_env(servers: tuple[Postgres, S3], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # a load's lock file goes beside the lake's local path: <dbname>.lake.lock, here
     env = servers[1].environ()
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -133,6 +133,7 @@ def anywhere(
     server, catalog = replay
     folder = tmp_path_factory.mktemp("anywhere")
     with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(folder)  # the lock file this process keeps beside a PostgreSQL lake goes there
         for name, value in s3.environ().items():
             monkeypatch.setenv(name, value)
         location = new_lake(pg, monkeypatch, "anywhere")
@@ -283,3 +284,18 @@ def test_a_run_not_published_completely_is_neither_listed_nor_loaded(
     assert len(salts) == 4
     assert len(set(salts)) == 1
     assert len(salts[0]) == 64
+
+
+def test_a_lake_backs_up_like_a_file_and_restores_into_one(
+    anywhere: Anywhere, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup job's export (``EXPORT DATABASE`` of the lake's last snapshot, as Parquet) restores into a DuckDB
+    file whose views hash equal to the lake's."""
+    from warehouse.maintenance import export_database, restore
+
+    monkeypatch.chdir(tmp_path)  # the export's writer lock file goes beside the lake's local path, here
+
+    loaded = export_database(anywhere.location, tmp_path / "export")
+    assert len(loaded) == WORKERS * len(TICKS)
+    restore(tmp_path / "export", tmp_path / "restored.duckdb")
+    assert contract_hashes(tmp_path / "restored.duckdb") == contract_hashes(anywhere.location)
