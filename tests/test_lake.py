@@ -237,7 +237,7 @@ def test_a_load_killed_before_commit_leaves_the_last_snapshot_and_a_rerun_comple
     env = {**os.environ, KILL_AT: "load:models"}
     proc = subprocess.run(
         [sys.executable, "-c", script, location, str(landings[1])],
-        env=env, capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parent.parent,
+        env=env, capture_output=True, text=True, timeout=300, cwd=Path.cwd(),  # s3_env: a temp folder
     )  # fmt: skip
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     assert read(location) == before  # nothing of the killed load is visible
@@ -257,7 +257,7 @@ def test_concurrent_loads_into_one_lake_double_nothing_and_lose_nothing(
     location = new_lake(pg, monkeypatch, "concurrent")
     script = "import sys; from pathlib import Path; from warehouse.load import load_landing; " \
         "load_landing(sys.argv[1], Path(sys.argv[2]))"  # fmt: skip
-    root = Path(__file__).resolve().parent.parent
+    root = Path.cwd()  # s3_env: a temp folder, where each loader's lock file goes
     procs = [
         subprocess.Popen([sys.executable, "-c", script, location, str(landing)], cwd=root, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
