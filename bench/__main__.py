@@ -7,6 +7,7 @@ Figures are printed, never asserted. Defaults are the sizes of the targets; smal
     python -m bench --only load,query
     python -m bench --readme          # also write the table into README.md ("## Benchmarks")
     python -m bench --only complaints  # precision and recall of the complaint rule on the labelled posts
+    python -m bench --only bulk --bulk-services 20 --bulk-days 30  # a small bulk-counts import
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import complaints, load, poll, posts, query, startup
+from bench import bulk, complaints, load, poll, posts, query, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -98,18 +99,23 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
     )
+    parser.add_argument("--bulk-services", type=int, default=200, help="bulk: services in each daily CSV (200)")
+    parser.add_argument("--bulk-days", type=int, default=365, help="bulk: daily CSV files (default 365: 7.0 M rows)")
+    parser.add_argument(
+        "--bulk-no-python", action="store_true", help="bulk: skip the ingest with every body parsed in Python"
+    )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
         "--only",
-        default="startup,poll,load,query,posts,complaints",
-        help="comma-separated subset of startup,poll,load,query,posts,complaints",
+        default="startup,poll,load,bulk,query,posts,complaints",
+        help="comma-separated subset of startup,poll,load,bulk,query,posts,complaints",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints"}
+    unknown = set(chosen) - {"startup", "poll", "load", "bulk", "query", "posts", "complaints"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -128,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
         if "load" in chosen:
             found, raw["load"] = load.run(args.load_counts, args.load_updates, workdir / "load", args.rowwise_sample)
+            rows += found
+        if "bulk" in chosen:
+            found, raw["bulk"] = bulk.run(
+                args.bulk_services, args.bulk_days, workdir / "bulk", python_too=not args.bulk_no_python
+            )
             rows += found
         if "query" in chosen:
             found, raw["query"] = query.run(args.query_services, workdir / "query", args.query_cap)
