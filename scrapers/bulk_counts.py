@@ -124,8 +124,9 @@ def _read(
             " fetched_at TIMESTAMPTZ, observed_at VARCHAR, source_url VARCHAR)"
         )
         items = [(name, item) for name, group in by_file.items() for item in group]
-        con.executemany(  # one row per fetched file (365 for a year of daily files), not per count
-            "INSERT INTO bulk_files VALUES (?, ?, ?, ?, ?, ?)",
+        _insert(
+            con,
+            "bulk_files",
             [
                 (n, name, item.source.id, item.observed, item.observed.isoformat(), item.fetch["url"])
                 for n, (name, item) in enumerate(items)
@@ -185,20 +186,24 @@ def _quote(name: str) -> str:
 
 
 def _resolve_services(con: duckdb.DuckDBPyConnection, catalog: Catalog, sources: dict[str, Source]) -> None:
-    """The service each distinct name resolves to for its source, as the parse stage resolves it (an id, a name or
-    an alias, else the source's own service), with the name stripped as the parser strips it."""
-    names = con.execute(
-        "SELECT DISTINCT bulk_files.source_id, bulk_csv.service FROM bulk_csv JOIN bulk_files USING (filename)"
-        " WHERE bulk_csv.service IS NOT NULL"
-    ).fetchall()
-    rows = []
-    for source_id, raw in names:
-        name = str(raw).strip()
-        service = (catalog.resolve_service(name) or sources[source_id].service) if name else None
-        rows.append((source_id, raw, name, service))
-    con.execute("CREATE TEMP TABLE bulk_services (source_id VARCHAR, raw VARCHAR, name VARCHAR, service_id VARCHAR)")
-    if rows:
-        con.executemany("INSERT INTO bulk_services VALUES (?, ?, ?, ?)", rows)
+    """The service each distinct name resolves to, as the parse stage resolves it (an id, a name or an alias), with
+    the name stripped as the parser strips it (bulk_names); and each source's own service, which a name the catalog
+    lacks falls back to (bulk_sources)."""
+    names = con.execute("SELECT DISTINCT service FROM bulk_csv WHERE service IS NOT NULL").fetchall()
+    con.execute("CREATE TEMP TABLE bulk_names (raw VARCHAR, name VARCHAR, service_id VARCHAR)")
+    stripped = [(str(raw), str(raw).strip()) for (raw,) in names]
+    _insert(con, "bulk_names", [(raw, name, catalog.resolve_service(name) if name else None) for raw, name in stripped])
+    con.execute("CREATE TEMP TABLE bulk_sources (source_id VARCHAR, service_id VARCHAR)")
+    _insert(con, "bulk_sources", [(source.id, source.service) for source in sources.values()])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into ``table`` in one statement (a list per column, unnested), not one statement per row."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    unnested = ", ".join("unnest(?)" for _ in columns)
+    con.execute(f"INSERT INTO {_quote(table)} SELECT {unnested}", [list(values) for values in columns])
 
 
 def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Callable[[Path, int], None]) -> None:
@@ -213,10 +218,7 @@ def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Call
             COPY (
                 SELECT
                     rows.service,
-                    strftime(timezone('UTC', rows.bucket_start), '%Y-%m-%dT%H:%M:%S')
-                        || CASE WHEN epoch_us(rows.bucket_start) % 1000000 <> 0
-                           THEN '.' || lpad((epoch_us(rows.bucket_start) % 1000000)::varchar, 6, '0') ELSE '' END
-                        || '+00:00' AS bucket_start,
+                    rows.bucket_start,
                     rows.reports,
                     rows.baseline,
                     rows.service_id,

@@ -174,10 +174,10 @@ def test_the_sql_path_takes_plain_files_and_leaves_bad_ones_to_the_parser(tmp_pa
     assert len(appended) == 1
     assert appended[0][1] == 3  # good (2 rows) and columns-reordered (1), by DuckDB
     rows = [json.loads(line) for line in appended[0][0].splitlines()]
-    assert {(r["service_id"], r["bucket_start"], r["reports"]) for r in rows} == {
-        ("aws", "2021-12-07T15:00:00+00:00", 12),
-        ("aws", "2021-12-07T15:15:00+00:00", 40),
-        ("slack", "2021-12-07T21:00:00+00:00", 5),
+    assert {(r["service_id"], datetime.fromisoformat(r["bucket_start"]), r["reports"]) for r in rows} == {
+        ("aws", datetime(2021, 12, 7, 15, tzinfo=UTC), 12),
+        ("aws", datetime(2021, 12, 7, 15, 15, tzinfo=UTC), 40),
+        ("slack", datetime(2021, 12, 7, 21, tzinfo=UTC), 5),
     }
 
 

@@ -4,8 +4,8 @@
 -- through the Python parser, which names what is wrong with it. So this query need not name errors: it only has to
 -- be certain of what it accepts. Its inputs are temporary tables filled before it runs: bulk_csv (the rows, every
 -- column as text, with filename and the longest field of the row), bulk_files (item: one per fetched file, filename,
--- source_id, fetched_at) and bulk_services (source_id, raw name, the name stripped as Python strips it, the
--- catalog's service id).
+-- source_id, fetched_at), bulk_names (raw name, the name stripped as Python strips it, the catalog's service id)
+-- and bulk_sources (source_id, the source's own service, for a name the catalog lacks).
 with
 
 csv_rows as (
@@ -16,8 +16,12 @@ files as (
     select * from bulk_files
 ),
 
-services as (
-    select * from bulk_services
+names as (
+    select * from bulk_names
+),
+
+sources as (
+    select * from bulk_sources
 ),
 
 typed as (
@@ -53,14 +57,14 @@ final as (
         typed.item,
         typed.filename,
         typed.source_id,
-        services.name as service,
-        services.service_id,
+        names.name as service,
+        coalesce(names.service_id, sources.service_id) as service_id,
         typed.bucket_start,
         typed.reports,
         case when typed.no_baseline then null else typed.baseline end as baseline,
         coalesce(
-            services.name <> ''
-            and services.service_id is not null
+            names.name <> ''
+            and coalesce(names.service_id, sources.service_id) is not null
             and typed.reports is not null
             and (typed.no_baseline or typed.baseline is not null)
             and typed.bucket_start is not null
@@ -72,7 +76,8 @@ final as (
             false
         ) as sure
     from typed
-    left join services on services.source_id = typed.source_id and services.raw = typed.raw_service
+    left join names on names.raw = typed.raw_service
+    left join sources on sources.source_id = typed.source_id
 )
 
 select * from final
