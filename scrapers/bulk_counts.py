@@ -24,6 +24,7 @@ import duckdb
 
 from scrapers.bodystore import body_path
 from scrapers.catalog import Catalog, Source
+from warehouse.db import quote_ident  # the one quoting helper (header names come from the file)
 
 # The kinds whose bodies this module reads, with the columns their header must name (the parser's REQUIRED).
 BULK_KINDS: dict[str, tuple[str, ...]] = {"report_counts": ("service", "bucket_start", "reports")}
@@ -68,6 +69,7 @@ def _plain_header(body: bytes, kind: str) -> tuple[str, ...] | None:
         len(set(header)) == len(header)
         and all(name == name.strip() and name for name in header)
         and set(BULK_KINDS[kind]) <= set(header)
+        and "filename" not in header  # the name of the column read_csv adds
     )
     return header if plain else None
 
@@ -162,27 +164,22 @@ def _load_csv(con: duckdb.DuckDBPyConnection, headers: dict[tuple[str, ...], lis
     wanted = (*BULK_KINDS["report_counts"], *OPTIONAL_COLUMNS)
     con.execute(
         "CREATE TEMP TABLE bulk_csv ("
-        + ", ".join(f"{_quote(c)} VARCHAR" for c in wanted)
+        + ", ".join(f"{quote_ident(c)} VARCHAR" for c in wanted)
         + ", filename VARCHAR, longest_field BIGINT)"
     )
     for header, files in headers.items():
-        columns = "{" + ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in header) + "}"
-        longest = "greatest(" + ", ".join(f"coalesce(length({_quote(c)}), 0)" for c in header) + ")"
-        picked = ", ".join(_quote(c) if c in header else "NULL" for c in wanted)
+        longest = "greatest(" + ", ".join(f"coalesce(length({quote_ident(c)}), 0)" for c in header) + ")"
+        picked = ", ".join(quote_ident(c) if c in header else "NULL" for c in wanted)
         con.execute(
             f"""
             INSERT INTO bulk_csv
             SELECT {picked}, filename, {longest}
-            FROM read_csv($files, columns = {columns}, auto_detect = false, header = true, delim = ',',
+            FROM read_csv($files, columns = $columns, auto_detect = false, header = true, delim = ',',
                           quote = '"', escape = '"', skip = 0, filename = true, ignore_errors = true,
                           store_rejects = true)
             """,
-            {"files": files},
+            {"files": files, "columns": dict.fromkeys(header, "VARCHAR")},
         )
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _resolve_services(con: duckdb.DuckDBPyConnection, catalog: Catalog, sources: dict[str, Source]) -> None:
@@ -203,7 +200,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ..
         return
     columns = list(zip(*rows, strict=True))
     unnested = ", ".join("unnest(?)" for _ in columns)
-    con.execute(f"INSERT INTO {_quote(table)} SELECT {unnested}", [list(values) for values in columns])
+    con.execute(f"INSERT INTO {quote_ident(table)} SELECT {unnested}", [list(values) for values in columns])
 
 
 def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Callable[[Path, int], None]) -> None:
