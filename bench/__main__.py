@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-services", type=int, default=200, help="bulk: services in each daily CSV (200)")
     parser.add_argument("--bulk-days", type=int, default=365, help="bulk: daily CSV files (default 365: 7.0 M rows)")
     parser.add_argument(
-        "--bulk-no-python", action="store_true", help="bulk: skip the ingest with every body parsed in Python"
+        "--bulk-python", action="store_true", help="bulk: also the whole ingest with every body parsed in Python"
     )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
         if "bulk" in chosen:
             found, raw["bulk"] = bulk.run(
-                args.bulk_services, args.bulk_days, workdir / "bulk", python_too=not args.bulk_no_python
+                args.bulk_services, args.bulk_days, workdir / "bulk", python_too=args.bulk_python
             )
             rows += found
         if "query" in chosen:

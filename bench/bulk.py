@@ -3,10 +3,10 @@ ingested through the ``report_counts`` kind by the real ``ingest`` flow (one cat
 
 Measured, each in a fresh process and in this order: the baseline — DuckDB reading the same files into a table
 (``read_csv``) plus the baseline window over them (each bucket's median of the same slot over the 28 days before);
-the ingest with the set-based parse (``scrapers/bulk_counts.py``: DuckDB reads the stored bodies); and the same
-ingest with every body parsed in Python (``OUTAGES_BULK_PARSE=0``, the parse before it), with each one's peak memory;
-then the parse stage alone over the same crawl, both ways (where the set-based parse saves; the rest of an ingest is
-the load and the refresh of the complaint series, the same on both paths).
+the ingest with the set-based parse (``scrapers/bulk_counts.py``: DuckDB reads the stored bodies); with
+``--bulk-python``, the same ingest with every body parsed in Python (``OUTAGES_BULK_PARSE=0``, the parse before it),
+with each one's peak memory; then the parse stage alone over the same crawl, both ways (where the set-based parse
+saves: the rest of an ingest is the load and the refresh of the complaint series, the same on both paths).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def child_ingest(folder: str, db: str) -> None:
 
 
 def run(
-    services: int, days: int, workdir: Path, *, python_too: bool = True, echo: Any = print
+    services: int, days: int, workdir: Path, *, python_too: bool = False, echo: Any = print
 ) -> tuple[list[Row], dict[str, Any]]:
     workdir.mkdir(parents=True, exist_ok=True)
     folder = workdir / "files"
