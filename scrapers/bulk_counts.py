@@ -29,7 +29,7 @@ from warehouse.db import quote_ident  # the one quoting helper (header names com
 # The kinds whose bodies this module reads, with the columns their header must name (the parser's REQUIRED).
 BULK_KINDS: dict[str, tuple[str, ...]] = {"report_counts": ("service", "bucket_start", "reports")}
 OPTIONAL_COLUMNS = ("baseline",)
-MAX_FIELD = 131_072  # Python's csv.field_size_limit(): a longer field is an error there
+MEMORY_LIMIT = "512MB"  # DuckDB's bound while it reads the bodies (it spills beyond, to a temporary folder)
 
 
 @dataclass(slots=True)
@@ -118,7 +118,9 @@ def _read(
 ) -> list[Deferred]:
     """The fetched files whose every row the query was sure of, after appending their rows; none when DuckDB could
     not read the batch at all (then every file goes to the parser)."""
-    con = duckdb.connect()
+    spill = tempfile.TemporaryDirectory(prefix="outages-bulk-spill-")
+    # bounded: a year of counts is millions of rows of text, which spill to disk rather than fill the parse's memory
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill.name})
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(
@@ -140,6 +142,7 @@ def _read(
             return []
         _resolve_services(con, catalog, {item.source.id: item.source for items in by_file.values() for item in items})
         con.execute(f"CREATE TEMP TABLE bulk_rows AS\n{_sql()}")
+        con.execute("DROP TABLE bulk_csv")
         rows = con.execute(
             """
             SELECT item FROM bulk_files
@@ -155,6 +158,7 @@ def _read(
         return [items[n][1] for n in taken]
     finally:
         con.close()
+        spill.cleanup()
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, headers: dict[tuple[str, ...], list[str]]) -> None:
