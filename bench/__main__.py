@@ -7,6 +7,7 @@ Figures are printed, never asserted. Defaults are the sizes of the targets; smal
     python -m bench --only load,query
     python -m bench --readme          # also write the table into README.md ("## Benchmarks")
     python -m bench --only complaints  # precision and recall of the complaint rule on the labelled posts
+    python -m bench --only bulk --bulk-services 20 --bulk-days 30  # a small bulk-counts import
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import complaints, lake, load, poll, posts, query, startup
+from bench import bulk, complaints, lake, load, poll, posts, query, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -71,6 +73,22 @@ def write_readme(section: str, readme: Path = ROOT / "README.md") -> None:
     readme.write_text(text, encoding="utf-8")
 
 
+Bench = Callable[[argparse.Namespace, Path], tuple[list[Row], Any]]
+# every benchmark by name, in the order they run: the one list --only, its help and the run loop read
+BENCHES: dict[str, Bench] = {
+    "startup": lambda args, work: startup.run(args.startup_runs, work),
+    "poll": lambda args, work: poll.run(args.sources, work),
+    "load": lambda args, work: load.run(args.load_counts, args.load_updates, work, args.rowwise_sample),
+    "bulk": lambda args, work: bulk.run(args.bulk_services, args.bulk_days, work, python_too=args.bulk_python),
+    "query": lambda args, work: query.run(args.query_services, work, args.query_cap),
+    "posts": lambda args, work: posts.run(args.posts, work),
+    "complaints": lambda _args, _work: complaints.run(),
+    # the load's sizes, into a DuckLake against a DuckDB file (bench/lake.py)
+    "lake": lambda args, work: lake.run(args.load_counts, args.load_updates, work),
+}
+DEFAULT = tuple(BENCHES)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(
@@ -98,18 +116,25 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
     )
+    parser.add_argument("--bulk-services", type=int, default=200, help="bulk: services in each daily CSV (200)")
+    parser.add_argument(
+        "--bulk-days", type=int, default=60, help="bulk: daily CSV files (default 60: 1.15 M rows; 365 is 7.0 M)"
+    )
+    parser.add_argument(
+        "--bulk-python", action="store_true", help="bulk: also the whole ingest with every body parsed in Python"
+    )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
         "--only",
-        default="startup,poll,load,query,posts,complaints,lake",
-        help="comma-separated subset of startup,poll,load,query,posts,complaints,lake",
+        default=",".join(DEFAULT),
+        help=f"comma-separated subset of {','.join(BENCHES)} (default {','.join(DEFAULT)})",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints", "lake"}
+    unknown = set(chosen) - set(BENCHES)
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -120,26 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[str, Any] = {"machine": info}
     started = time.perf_counter()
     try:
-        if "startup" in chosen:
-            found, raw["startup"] = startup.run(args.startup_runs, workdir / "startup")
-            rows += found
-        if "poll" in chosen:
-            found, raw["poll"] = poll.run(args.sources, workdir / "poll")
-            rows += found
-        if "load" in chosen:
-            found, raw["load"] = load.run(args.load_counts, args.load_updates, workdir / "load", args.rowwise_sample)
-            rows += found
-        if "query" in chosen:
-            found, raw["query"] = query.run(args.query_services, workdir / "query", args.query_cap)
-            rows += found
-        if "posts" in chosen:
-            found, raw["posts"] = posts.run(args.posts, workdir / "posts")
-            rows += found
-        if "complaints" in chosen:
-            found, raw["complaints"] = complaints.run()
-            rows += found
-        if "lake" in chosen:  # the load's sizes, into a DuckLake against a DuckDB file (bench/lake.py)
-            found, raw["lake"] = lake.run(args.load_counts, args.load_updates, workdir / "lake")
+        for name in chosen:
+            found, raw[name] = BENCHES[name](args, workdir / name)
             rows += found
     finally:
         if args.workdir is None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from scrapers import registry
 from scrapers.bodystore import body_path
+from scrapers.bulk_counts import Deferred, read_bulk_counts, takes
 from scrapers.catalog import Catalog, Source
 from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
 from scrapers.landing_files import LandingFiles
@@ -96,6 +97,7 @@ class _Stage:
         self.previous = previous
         self.sources = {source.id: source for source in catalog.sources}  # Catalog.source() scans: once here
         self.part = StagedPart()
+        self.deferred: list[Deferred] = []  # bodies DuckDB reads together (scrapers/bulk_counts.py)
 
     def fail(self, source_id: str, url: str, failed_at: str, reason: str) -> None:
         errors = self.part.errors
@@ -127,6 +129,13 @@ class _Stage:
             self.files.write("resightings", {"run_id": self.run_id, **key, "observed_at": observed.isoformat()})
             self.part.unchanged += 1
             return
+        if takes(source.kind):
+            self.deferred.append(Deferred(source, fetch, observed))
+            return
+        self.parse_body(source, fetch, observed)
+
+    def parse_body(self, source: Source, fetch: dict[str, Any], observed: datetime) -> None:
+        url, fetched_at = fetch["url"], fetch["fetched_at"]
         try:
             body = body_path(self.store, fetch["sha256"]).read_bytes()
         except OSError:
@@ -217,6 +226,15 @@ class _Stage:
             self.fail(source.id, doc.url, doc.fetched_at.isoformat(), reason)
         written.counted = not unknown
 
+    def read_deferred(self) -> None:
+        """Parse the deferred bodies set-based; the ones DuckDB cannot read as the parser would go to the parser."""
+        left = read_bulk_counts(
+            self.deferred, self.store, self.catalog, lambda path, rows: self.files.append_file("counts", path, rows)
+        )
+        self.part.parsed += len(self.deferred) - len(left)
+        for item in left:
+            self.parse_body(item.source, item.fetch, item.observed)
+
     def write_errors(self) -> None:
         for (source_id, url), (failed_at, reasons) in self.part.errors.items():
             self.files.write("errors", _error_row(self.run_id, source_id, url, failed_at, "; ".join(reasons)))
@@ -253,6 +271,7 @@ def stage_part(
     for fetch in read_jsonl(run_dir / "fetches.jsonl"):
         if sources is None or fetch["source_id"] in sources:
             stage.fetch(fetch)
+    stage.read_deferred()
     stage.write_errors()
     return stage.part
 

@@ -62,6 +62,12 @@ class LandingFiles:
                 shutil.copyfileobj(part, handle)
             self.rows[table] += rows.get(table, 0)
 
+    def append_file(self, table: str, path: Path, rows: int) -> None:
+        """Append a JSON Lines file of ``rows`` rows of ``table`` written elsewhere (by DuckDB: bulk_counts.py)."""
+        with path.open(encoding="utf-8") as part:
+            shutil.copyfileobj(part, self._handles[table])
+        self.rows[table] += rows
+
     def commit(self) -> dict[str, int]:
         """Close every file and move it into place; returns the rows written per table."""
         for handle in self._handles.values():

@@ -1,0 +1,241 @@
+"""Report-count CSVs parsed set-based: DuckDB reads the stored bodies themselves, many files in one ``read_csv``.
+
+The parse stage defers the bodies of a kind that has a bulk reader (``report_counts``) instead of parsing them one
+by one in Python; :func:`read_bulk_counts` then reads them all at once (``bulk_sql/report_counts.sql``) and writes
+the landing rows of each file DuckDB read the way the Python parser would (with DuckDB's JSON writer, not row by row).
+Every other file — a line DuckDB rejected, a row that is not plainly valid, a header it could read otherwise, a body
+that is not plain UTF-8 — is handed back for the Python parser, the reference, which gives its records or names its
+error exactly as before. Nothing is lost: a file is either wholly the SQL path's or wholly the parser's.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from scrapers.bodystore import body_path
+from scrapers.catalog import Catalog, Source
+from warehouse.db import quote_ident  # the one quoting helper (header names come from the file)
+
+# The kinds whose bodies this module reads, with the columns their header must name (the parser's REQUIRED).
+BULK_KINDS: dict[str, tuple[str, ...]] = {"report_counts": ("service", "bucket_start", "reports")}
+OPTIONAL_COLUMNS = ("baseline",)
+MEMORY_LIMIT = "512MB"  # DuckDB's bound while it reads the bodies (it spills beyond, to a temporary folder)
+
+
+@dataclass(slots=True)
+class Deferred:
+    """A fetched body left for the bulk reader: the fetch record as the parse stage saw it."""
+
+    source: Source
+    fetch: dict[str, Any]
+    observed: datetime
+
+
+BULK_ENV = "OUTAGES_BULK_PARSE"  # "0": parse every body in Python (the reference path; the benchmark's "before")
+
+
+def takes(kind: str) -> bool:
+    """Whether the parse stage defers bodies of ``kind`` to :func:`read_bulk_counts`."""
+    return kind in BULK_KINDS and os.environ.get(BULK_ENV, "").strip() != "0"
+
+
+def _plain_header(body: bytes, kind: str) -> tuple[str, ...] | None:
+    """The header of a body DuckDB reads as the Python parser does, else None: UTF-8 without a byte-order mark or
+    NUL, not markup or JSON, and a first line that is the header, naming the required columns once each, unpadded."""
+    if not body or b"\x00" in body or body.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.lstrip()[:1] in ("<", "{", "[") or text[:1].isspace():
+        return None
+    first = text.split("\n", 1)[0].removesuffix("\r")
+    try:
+        header = tuple(next(csv.reader([first])))
+    except (csv.Error, StopIteration):
+        return None
+    plain = (
+        len(set(header)) == len(header)
+        and all(name == name.strip() and name for name in header)
+        and set(BULK_KINDS[kind]) <= set(header)
+        and "filename" not in header  # the name of the column read_csv adds
+    )
+    return header if plain else None
+
+
+def _sql() -> str:
+    return resources.files("scrapers.bulk_sql").joinpath("report_counts.sql").read_text(encoding="utf-8")
+
+
+def read_bulk_counts(
+    deferred: list[Deferred],
+    store: Path,
+    catalog: Catalog,
+    append_counts: Callable[[Path, int], None],
+) -> list[Deferred]:
+    """Read the deferred bodies in one pass; append the counts of every file read whole to the landing (through
+    ``append_counts(json_lines_file, rows)``); return the files left for the Python parser, in their fetch order."""
+    if not deferred:
+        return []
+    by_file: dict[str, list[Deferred]] = {}
+    headers: dict[tuple[str, ...], list[str]] = {}  # the files of each header (one read_csv each)
+    left: list[Deferred] = []
+    for item in deferred:
+        path = body_path(store, item.fetch["sha256"])
+        try:
+            header = _plain_header(path.read_bytes(), item.source.kind)
+        except OSError:
+            header = None  # the parser's path says the body is missing
+        if header is None:
+            left.append(item)
+            continue
+        if str(path) not in by_file:
+            headers.setdefault(header, []).append(str(path))
+        by_file.setdefault(str(path), []).append(item)
+    if by_file:
+        taken = {id(item) for item in _read(by_file, headers, catalog, append_counts)}
+        left += [item for items in by_file.values() for item in items if id(item) not in taken]
+    order = {id(item): n for n, item in enumerate(deferred)}
+    return sorted(left, key=lambda item: order[id(item)])
+
+
+def _read(
+    by_file: dict[str, list[Deferred]],
+    headers: dict[tuple[str, ...], list[str]],
+    catalog: Catalog,
+    append_counts: Callable[[Path, int], None],
+) -> list[Deferred]:
+    """The fetched files whose every row the query was sure of, after appending their rows; none when DuckDB could
+    not read the batch at all (then every file goes to the parser)."""
+    spill = tempfile.TemporaryDirectory(prefix="outages-bulk-spill-")
+    # bounded: a year of counts is millions of rows of text, which spill to disk rather than fill the parse's memory
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill.name})
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(
+            "CREATE TEMP TABLE bulk_files (item INTEGER, filename VARCHAR, source_id VARCHAR,"
+            " fetched_at TIMESTAMPTZ, observed_at VARCHAR, source_url VARCHAR)"
+        )
+        items = [(name, item) for name, group in by_file.items() for item in group]
+        _insert(
+            con,
+            "bulk_files",
+            [
+                (n, name, item.source.id, item.observed, item.observed.isoformat(), item.fetch["url"])
+                for n, (name, item) in enumerate(items)
+            ],
+        )
+        try:
+            _load_csv(con, headers)
+        except duckdb.Error:
+            return []
+        _resolve_services(con, catalog, {item.source.id: item.source for items in by_file.values() for item in items})
+        con.execute(f"CREATE TEMP TABLE bulk_rows AS\n{_sql()}")
+        con.execute("DROP TABLE bulk_csv")
+        rows = con.execute(
+            """
+            SELECT item FROM bulk_files
+            WHERE item NOT IN (SELECT item FROM bulk_rows WHERE NOT sure)
+              AND filename NOT IN (SELECT scans.file_path FROM reject_errors AS errors
+                                   JOIN reject_scans AS scans USING (scan_id, file_id))
+              AND item IN (SELECT item FROM bulk_rows)
+            ORDER BY item
+            """
+        ).fetchall()
+        taken = [int(row[0]) for row in rows]
+        _write(con, taken, append_counts)
+        return [items[n][1] for n in taken]
+    finally:
+        con.close()
+        spill.cleanup()
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, headers: dict[tuple[str, ...], list[str]]) -> None:
+    """Every file's rows as text (bulk_csv: the columns the query reads, filename, the longest field of the row),
+    one read_csv for the files of each header, whose columns are given (nothing sniffed); a line DuckDB cannot read
+    is recorded in reject_errors (and its file left to the parser)."""
+    wanted = (*BULK_KINDS["report_counts"], *OPTIONAL_COLUMNS)
+    con.execute(
+        "CREATE TEMP TABLE bulk_csv ("
+        + ", ".join(f"{quote_ident(c)} VARCHAR" for c in wanted)
+        + ", filename VARCHAR, longest_field BIGINT)"
+    )
+    for header, files in headers.items():
+        longest = "greatest(" + ", ".join(f"coalesce(length({quote_ident(c)}), 0)" for c in header) + ")"
+        picked = ", ".join(quote_ident(c) if c in header else "NULL" for c in wanted)
+        con.execute(
+            f"""
+            INSERT INTO bulk_csv
+            SELECT {picked}, filename, {longest}
+            FROM read_csv($files, columns = $columns, auto_detect = false, header = true, delim = ',',
+                          quote = '"', escape = '"', skip = 0, filename = true, ignore_errors = true,
+                          store_rejects = true)
+            """,
+            {"files": files, "columns": dict.fromkeys(header, "VARCHAR")},
+        )
+
+
+def _resolve_services(con: duckdb.DuckDBPyConnection, catalog: Catalog, sources: dict[str, Source]) -> None:
+    """The service each distinct name resolves to, as the parse stage resolves it (an id, a name or an alias), with
+    the name stripped as the parser strips it (bulk_names); and each source's own service, which a name the catalog
+    lacks falls back to (bulk_sources)."""
+    names = con.execute("SELECT DISTINCT service FROM bulk_csv WHERE service IS NOT NULL").fetchall()
+    con.execute("CREATE TEMP TABLE bulk_names (raw VARCHAR, name VARCHAR, service_id VARCHAR)")
+    stripped = [(str(raw), str(raw).strip()) for (raw,) in names]
+    _insert(con, "bulk_names", [(raw, name, catalog.resolve_service(name) if name else None) for raw, name in stripped])
+    con.execute("CREATE TEMP TABLE bulk_sources (source_id VARCHAR, service_id VARCHAR)")
+    _insert(con, "bulk_sources", [(source.id, source.service) for source in sources.values()])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into ``table`` in one statement (a list per column, unnested), not one statement per row."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    unnested = ", ".join("unnest(?)" for _ in columns)
+    con.execute(f"INSERT INTO {quote_ident(table)} SELECT {unnested}", [list(values) for values in columns])
+
+
+def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Callable[[Path, int], None]) -> None:
+    """The taken files' rows as landing rows (scrapers.landing_rows.count_row's fields), written by DuckDB."""
+    if not taken:
+        return
+    con.execute("CREATE TEMP TABLE bulk_taken AS SELECT unnest($taken::INTEGER[]) AS item", {"taken": taken})
+    with tempfile.TemporaryDirectory(prefix="outages-bulk-") as folder:
+        target = Path(folder) / "counts.jsonl"
+        con.execute(
+            f"""
+            COPY (
+                SELECT
+                    rows.service,
+                    rows.bucket_start,
+                    rows.reports,
+                    rows.baseline,
+                    rows.service_id,
+                    files.source_id,
+                    files.observed_at,
+                    files.source_url
+                FROM bulk_rows AS rows
+                JOIN bulk_files AS files USING (item)
+                WHERE item IN (SELECT item FROM bulk_taken)
+                ORDER BY item
+            ) TO {_literal(str(target))} (FORMAT json)
+            """
+        )
+        written = con.execute("SELECT count(*) FROM bulk_rows WHERE item IN (SELECT item FROM bulk_taken)").fetchone()
+        append_counts(target, int(written[0]) if written else 0)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
