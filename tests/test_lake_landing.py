@@ -252,12 +252,6 @@ def test_four_workers_landing_on_s3_load_one_lake_as_one_process_loads_a_file(
     assert contract_hashes(out.location) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the incremental refresh of stg_complaint_counts (warehouse/models/__init__.py refresh_table) duplicates a "
-    "service's single-source series when a later run brings another source of that service (runs that each carry "
-    "some sources); in a DuckDB file too. The nightly rebuild-models job repairs it; complaint_counts_by_source only",
-)
 def test_the_incremental_complaint_counts_need_no_nightly_rebuild(anywhere: Anywhere) -> None:
     assert anywhere.incremental == contract_hashes(anywhere.file_db)
 

@@ -4,6 +4,8 @@ result as computing everything again."""
 from __future__ import annotations
 
 import json
+import shutil
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -322,3 +324,53 @@ def test_a_failed_read_of_a_post_source_leaves_its_window_unknown(tmp_path: Path
     refreshed = series(db)
     assert all(r[3] is not None for r in refreshed if r[:2] == ("aws", "mastodon"))
     assert refreshed == rebuilt_in_full(db)
+
+
+COMPLAINT_RELATIONS = ("stg_complaint_counts", "complaint_counts", "complaint_counts_by_source", "complaint_spikes")
+
+
+def complaint_relations(db: Path) -> dict[str, Counter[tuple]]:
+    """Each complaint relation's rows as a multiset: two of them are equal when EXCEPT ALL is empty both ways."""
+    con = connect(db, read_only=True)
+    try:
+        return {name: Counter(con.execute(f"select * from {name}").fetchall()) for name in COMPLAINT_RELATIONS}
+    finally:
+        con.close()
+
+
+def test_runs_that_each_bring_some_sources_refresh_as_a_full_rebuild_computes(tmp_path: Path) -> None:
+    """Runs that each carry some of the sources (workers splitting a catalog): a service read from one source has
+    its total written under that source too, so a run that refreshes the total (a post source's run names every
+    service) must replace that source's rows, not add them again; every run's refresh equals a full rebuild."""
+    db = tmp_path / "w.duckdb"
+    day = 96
+    runs = [
+        # Slack is read from one source, 'reports'
+        count_rows("reports", "aws", 0, 20 * day - 1, 20) + count_rows("reports", "slack", 0, 20 * day - 1, 6),
+        # posts about AWS only: the run names every service's total, Slack's too, still read from 'reports' alone
+        ([], post_rows("mastodon", 10 * day, 22 * day, 7), 10 * day, 22 * day),
+        # Slack's second source, overlapping and after the first one's buckets
+        count_rows("downdetector", "slack", 18 * day, 24 * day - 1, 3, surge=range(21 * day, 21 * day + 4)),
+        # the first source again, later buckets
+        count_rows("reports", "aws", 20 * day, 24 * day - 1, 20)
+        + count_rows("reports", "slack", 20 * day, 24 * day - 1, 6),
+    ]
+    for number, run in enumerate(runs, start=1):
+        run_id = f"run{number}"
+        if isinstance(run, tuple):
+            counts, posts, first, last = run
+            landing = write_landing(
+                tmp_path / run_id, run_id, counts, posts, [read_row(run_id, "mastodon", first, last)]
+            )
+        else:
+            landing = write_landing(tmp_path / run_id, run_id, run)
+        load_landing(db, landing)
+        rebuilt = tmp_path / f"rebuilt-{run_id}.duckdb"
+        shutil.copyfile(db, rebuilt)
+        rebuilt_in_full(rebuilt)
+        incremental, full = complaint_relations(db), complaint_relations(rebuilt)
+        assert full["stg_complaint_counts"] and full["complaint_counts_by_source"]
+        for name in COMPLAINT_RELATIONS:
+            assert not incremental[name] - full[name], (run_id, name, "rows only the refresh has")
+            assert not full[name] - incremental[name], (run_id, name, "rows only the rebuild has")
+    assert full["complaint_spikes"]  # the second source's surge

@@ -117,6 +117,9 @@ DEFAULT_BUCKET_MINUTES = 15
 # staging/stg_complaint_counts.sql reads it as its `scope` import.
 SCOPE_TABLE = "complaint_refresh_scope"
 
+# An incremental refresh's result, held while the rows it replaces are deleted (refresh_table).
+FRESH_TABLE = "complaint_refresh_result"
+
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query; impact_rank
 # is the one order of impacts (scrapers/vocabulary.py's IMPACT_SEVERITY); read_window is the window a complaint read
@@ -216,6 +219,10 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
                 "fetches": str(changes / "fetches.jsonl"),
             },
         )
+        # computed first, then the refreshed series are deleted where the scope names them AND from where this
+        # result writes them: the total of a service read from one source is written under that source too, which
+        # the scope need not name (a post source's run scopes every service's total, not its other sources)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(FRESH_TABLE)} AS\n{model_sql(name)}")
         con.execute(
             f"""
             DELETE FROM {quote_ident(table)} AS t
@@ -224,6 +231,19 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
               AND t.bucket_start >= time_bucket(rule.bucket_width, scope.since) - rule.bucket_width
             """
         )
-        con.execute(f"INSERT INTO {quote_ident(table)}\n{model_sql(name)}")
+        con.execute(
+            f"""
+            DELETE FROM {quote_ident(table)} AS t
+            USING (
+                SELECT service_id, source_id, min(bucket_start) AS write_from
+                FROM {quote_ident(FRESH_TABLE)}
+                GROUP BY service_id, source_id
+            ) AS written
+            WHERE t.service_id = written.service_id AND t.source_id = written.source_id
+              AND t.bucket_start >= written.write_from
+            """
+        )
+        con.execute(f"INSERT INTO {quote_ident(table)} SELECT * FROM {quote_ident(FRESH_TABLE)}")
+        con.execute(f"DROP TABLE {quote_ident(FRESH_TABLE)}")
     con.execute(f"DROP TABLE {quote_ident(SCOPE_TABLE)}")
     return "full" if full else "incremental"
