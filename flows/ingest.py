@@ -1,4 +1,4 @@
-"""The ``ingest`` flow: crawl → keep raw → parse → load → models, for every source of a catalog.
+"""The ``ingest`` flow: crawl → keep raw → parse (while the crawl runs) → load → models, for every source of a catalog.
 
 Thin on purpose: each task calls one function with paths and ids (never an open connection).
 """
@@ -6,8 +6,6 @@ Thin on purpose: each task calls one function with paths and ids (never an open 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,21 +14,19 @@ from typing import Any
 
 from flows.artifacts import publish_ingest_artifacts
 from flows.catalogs import catalog_for, choose_sources
+from flows.crawl_stage import CrawlError as CrawlError  # re-exported: the flow's error for a failed crawl
+from flows.crawl_stage import crawl_and_stage
 from flows.locking import writer_lock
-from flows.paths import PROJECT_ROOT, absolute
+from flows.paths import absolute
 from flows.runner import finish, flow, run_logger, step, task, transient_only
 from scrapers.catalog import Catalog, Source
-from scrapers.landing import LandingSummary, build_landing, read_jsonl
+from scrapers.landing import LandingSummary
 from warehouse.crashpoints import crash_point
 from warehouse.files import WarehouseFiles
 from warehouse.load import load_landing
 from warehouse.reads import PreviousReads, previous_reads
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
-
-
-class CrawlError(RuntimeError):
-    """The crawl process itself failed (not a source: those failures are recorded per source)."""
 
 
 @dataclass
@@ -95,49 +91,28 @@ def plan_requests(
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only)
-def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -> int:
-    """Fetch every planned URL in a fresh process; returns how many fetch records it wrote."""
+def crawl(
+    run_dir: str,
+    store: str,
+    timeout_seconds: float,
+    as_of: str | None,
+    catalog: Catalog,
+    run_id: str,
+    started_at: datetime,
+    db: str,
+) -> LandingSummary:
+    """Fetch every planned URL in a fresh process and parse each body into landing files as its fetch record arrives
+    (flows/crawl_stage.py); per-source failures are recorded, not raised. A failed crawl process leaves no landing."""
     logger = run_logger()
-    command = [
-        sys.executable,
-        "-m",
-        "scrapers.crawl",
-        "--plan",
-        str(Path(run_dir) / "plan.json"),
-        "--run-dir",
-        run_dir,
-        "--store",
-        store,
-        "--timeout",
-        str(timeout_seconds),
-    ]
-    if as_of:
-        command += ["--as-of", as_of]
-    completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        tail = (completed.stderr or completed.stdout)[-2000:]
-        raise CrawlError(f"crawl process exited with status {completed.returncode}: {tail}")
-    fetches = Path(run_dir) / "fetches.jsonl"
-    stats_file = Path(run_dir) / "crawl_stats.json"
-    if not fetches.exists() or not stats_file.exists():
-        raise CrawlError(f"crawl wrote no fetch records in {run_dir}; see {run_dir}/crawl.log")
-    stats = json.loads(stats_file.read_text(encoding="utf-8"))
-    written = sum(1 for _ in read_jsonl(fetches))
+    salt = WarehouseFiles(db).author_salt()
+    summary, stats = crawl_and_stage(Path(run_dir), store, timeout_seconds, as_of, catalog, run_id, started_at, salt)
     logger.info(
         "crawl finished (%s): %d fetch records, %d requests, %d download errors",
         stats.get("finish_reason"),
-        written,
+        summary.rows.get("fetches", 0),
         stats.get("downloader/request_count", 0),
         stats.get("downloader/exception_count", 0),
     )
-    return written
-
-
-@task()
-def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: datetime, db: str) -> LandingSummary:
-    """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
-    summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, WarehouseFiles(db).author_salt())
-    logger = run_logger()
     logger.info(
         "staged: %d bodies parsed, %d unchanged since the warehouse loaded them (not parsed again)",
         summary.documents_parsed,
@@ -196,10 +171,9 @@ def ingest(
     )
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
     crash_point("ingest:planned")  # inert unless a crash-safety test names it (warehouse/crashpoints.py)
-    store = files.bodies
-    step(crawl, str(run_dir), str(store), timeout_seconds, as_of)
-    crash_point("ingest:crawled")
-    summary = step(stage, str(run_dir), str(store), catalog, run_id, started, db)
+    # the crawl and the parse at once: each body is parsed as it arrives (its "ingest:crawled" point is where the crawl
+    # process has ended and the last records are parsed)
+    summary = step(crawl, str(run_dir), str(files.bodies), timeout_seconds, as_of, catalog, run_id, started, db)
     crash_point("ingest:staged")
     added = step(load, db, str(run_dir / "landing"))
     crash_point("ingest:loaded")

@@ -2,6 +2,7 @@
 
 A Twisted reactor cannot be restarted, so every crawl (and every retry of one) gets a fresh process. Scrapy exits 0
 even when every download failed, so the caller reads ``fetches.jsonl`` and ``crawl_stats.json``, not the exit code.
+``fetches.jsonl`` grows one complete line per fetch while the crawl runs; ``crawl_stats.json`` is written last.
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = crawl_settings(timeout_seconds=args.timeout, log_file=str(run_dir / "crawl.log"))
     settings["OUTAGES_BODY_STORE"] = args.store
-    settings["FEEDS"] = {
-        str(run_dir / "fetches.jsonl"): {"format": "jsonlines", "overwrite": True, "store_empty": True},
-    }
+    settings["OUTAGES_FETCH_RECORDS"] = str(run_dir / "fetches.jsonl")  # written line by line: FetchRecordsPipeline
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SourcesSpider)
     stats_out: dict[str, Any] = {}
