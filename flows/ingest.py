@@ -19,8 +19,10 @@ from flows.crawl_stage import crawl_and_stage
 from flows.locking import writer_lock
 from flows.paths import absolute
 from flows.runner import finish, flow, run_logger, step, task, transient_only
+from scrapers import registry
 from scrapers.catalog import Catalog, Source
 from scrapers.landing import LandingSummary
+from scrapers.records import RECORD_TABLES
 from warehouse.crashpoints import crash_point
 from warehouse.files import WarehouseFiles
 from warehouse.load import load_landing
@@ -125,12 +127,24 @@ def crawl(
     return summary
 
 
+def brings_model_input(summary: LandingSummary, sources: list[Source]) -> bool:
+    """Whether a run brought anything the models are computed from: a record of any type, or a parsed document (its
+    members), or a read of a complaint source (its read window changes which buckets the complaint counts cover).
+
+    A run that read only status sources and found every body unchanged (a 304, or the same sha256 as the last good
+    read: not parsed) brings only fetch and resighting rows, which the views read as they are: the load then leaves
+    the models as they are (``load_landing(refresh_models=False)``), unless they were built from other SQL or services.
+    """
+    parsed = any(summary.rows.get(table, 0) for table in (*RECORD_TABLES, "documents"))
+    return parsed or any(registry.get(source.kind).category == "complaints" for source in sources)
+
+
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient_only)
-def load(db: str, landing: str) -> dict[str, int]:
+def load(db: str, landing: str, refresh_models: bool = True) -> dict[str, int]:
     """Load the run's landing files into DuckDB in one transaction and rebuild the views, one writer at a time
     (``load_landing`` holds the file lock itself; the flow adds the Prefect limit around it)."""
     with writer_lock(db):
-        return load_landing(db, Path(landing))
+        return load_landing(db, Path(landing), refresh_models=refresh_models)
 
 
 @flow(name="ingest", log_prints=True)
@@ -159,7 +173,8 @@ def ingest(
     run_dir = files.run(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     catalog = catalog_for(sources)  # parsed once per run (and reused from the CLI's check): the tasks share it
-    previous = previous_reads(db, [source.id for source in select_sources(catalog, only, kinds, tags)])
+    chosen = select_sources(catalog, only, kinds, tags)
+    previous = previous_reads(db, [source.id for source in chosen])
     plan = plan_requests(
         catalog,
         only,
@@ -175,7 +190,7 @@ def ingest(
     # process has ended and the last records are parsed)
     summary = step(crawl, str(run_dir), str(files.bodies), timeout_seconds, as_of, catalog, run_id, started, db)
     crash_point("ingest:staged")
-    added = step(load, db, str(run_dir / "landing"))
+    added = step(load, db, str(run_dir / "landing"), brings_model_input(summary, chosen))
     crash_point("ingest:loaded")
     step(publish_ingest_artifacts, db, run_id, summary.sources_total, summary.failed_sources, added)
     result = IngestResult(
