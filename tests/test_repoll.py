@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.crawl_stage import CrawlError, crawl_and_stage, follow_records
+from flows.crawl_stage import CrawlError, crawl_and_stage, follow_records, shard_plan
 from flows.ingest import IngestResult, ingest
 from flows.paths import runs_dir
 from scrapers.catalog import load_catalog
@@ -318,3 +318,49 @@ def test_an_unchanged_repoll_adds_no_landing_rows_changes_no_view_and_refreshes_
     fourth = ingest(sources=str(changed), db=str(db), timeout_seconds=5, as_of=T4)
     assert (fourth.documents_parsed, fourth.documents_unchanged) == (0, 2)
     assert view_sql(db, "timeline") == real
+
+
+def landing_multiset(landing: Path) -> dict[str, list[str]]:
+    """Each landing table's rows as sorted JSON texts (the order rows arrive in is not part of a landing)."""
+    return {
+        path.stem: sorted(json.dumps(json.loads(line), sort_keys=True) for line in path.read_text("utf-8").splitlines())
+        for path in sorted(landing.glob("*.jsonl"))
+    }
+
+
+def test_two_crawl_processes_over_their_own_hosts_stage_what_one_stages(
+    tmp_path: Path, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_mixed(loopback)
+    other_host = loopback.base_url.replace("127.0.0.1", "localhost")  # the same server under a second host name
+    catalog = tmp_path / "sources.yaml"
+    catalog.write_text(
+        mixed_catalog(tmp_path, loopback)
+        .read_text(encoding="utf-8")
+        .replace(f"{loopback.base_url}/feed", f"{other_host}/feed")
+        .replace(f"{loopback.base_url}/api", f"{other_host}/api")
+        .replace(f"{loopback.base_url}/aws", f"{other_host}/aws"),
+        encoding="utf-8",
+    )
+    sources = load_catalog(catalog)
+    plan = [
+        {"source_id": s.id, "kind": s.kind, "url": s.url, "since": T1, "until": T1, "validators": []}
+        for s in sources.sources
+    ]
+    assert sorted(len(part) for part in shard_plan(plan, 2)) == [2, 3]  # 127.0.0.1: status, counts; localhost: 3
+    landings, stats = {}, {}
+    for processes in (1, 2):
+        monkeypatch.setenv("OUTAGES_CRAWL_PROCESSES", str(processes))
+        run_dir = tmp_path / f"run-{processes}"
+        run_dir.mkdir()
+        (run_dir / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        summary, stats[processes] = crawl_and_stage(
+            run_dir, str(tmp_path / "bodies"), 5, T1, sources, "run", utc(T1), b"salt"
+        )
+        assert summary.sources_failed == 0, summary.failed_sources
+        assert not list(run_dir.glob("crawl-*"))  # the crawls' own folders are gone once put together
+        landings[processes] = landing_multiset(run_dir / "landing")
+        assert len((run_dir / "fetches.jsonl").read_text("utf-8").splitlines()) == summary.rows["fetches"]
+    assert landings[2] == landings[1]
+    for key in ("item_scraped_count", "downloader/request_count", "downloader/response_status_count/200"):
+        assert stats[2][key] == stats[1][key], key
