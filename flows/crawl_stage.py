@@ -198,7 +198,10 @@ def crawl_and_stage(
             for part in parts
         ]
         try:
-            running = lambda: any(process.poll() is None for process in processes)  # noqa: E731
+
+            def running() -> bool:
+                return any(process.poll() is None for process in processes)
+
             records = follow_records([part / "fetches.jsonl" for part in parts], running)
             checked = _checked(records, processes, output, run_dir, parts)
             summary = build_landing(run_dir, Path(store), catalog, run_id, started_at, salt, fetches=checked)
