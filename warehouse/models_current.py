@@ -1,10 +1,10 @@
 """Whether the models a warehouse holds are those this code would build now, so that a load that brought nothing
 the models read may leave them as they are (``load_landing(refresh_models=False)``: an unchanged re-poll).
 
-The models are current when the ``model_state`` row ``*`` holds the fingerprint of every model, macro and refresh file
-of this code, the bucket width and the services the warehouse holds (the same inputs, for every view, as the
-materialized model's own fingerprint). The row is written after each build, only when it changes: loading the same
-landing twice still changes nothing.
+The models are current when the ``model_state`` row ``*`` holds the fingerprint of every model, macro, refresh and
+migration file of this code, the bucket width and the services the warehouse holds (for every view, the inputs the
+materialized model's own fingerprint covers, and the schema). The row is written after each build, only when it
+changes: loading the same landing twice still changes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from importlib import resources
 
 import duckdb
 
+from warehouse.db import MIGRATIONS_PACKAGE
 from warehouse.models import bucket_minutes_setting
 
 ROW = "*"  # model_state.model of the fingerprint of all the models together
@@ -23,10 +24,10 @@ FOLDERS = ("macros", "refresh", "staging", "marts")  # every .sql file of these 
 def models_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     minutes = bucket_minutes_setting()
     digest = hashlib.sha256(f"bucket_minutes={minutes}\n".encode())
-    for folder in FOLDERS:
-        for entry in sorted(resources.files(f"warehouse.models.{folder}").iterdir(), key=lambda e: e.name):
+    for package in (*(f"warehouse.models.{folder}" for folder in FOLDERS), MIGRATIONS_PACKAGE):
+        for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".sql"):
-                digest.update(f"{folder}/{entry.name}\n".encode())
+                digest.update(f"{package}/{entry.name}\n".encode())
                 digest.update(entry.read_text(encoding="utf-8").encode("utf-8"))
     services = con.execute(
         "select coalesce(string_agg(to_json(s)::varchar, chr(10) order by service_id), '') from raw_services as s"
