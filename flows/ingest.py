@@ -1,4 +1,4 @@
-"""The ``ingest`` flow: crawl → keep raw → parse → load → models, for every source of a catalog.
+"""The ``ingest`` flow: crawl → keep raw → parse (while the crawl runs) → load → models, for every source of a catalog.
 
 Thin on purpose: each task calls one function with paths and ids (never an open connection).
 """
@@ -6,8 +6,6 @@ Thin on purpose: each task calls one function with paths and ids (never an open 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,11 +14,15 @@ from typing import Any
 
 from flows.artifacts import publish_ingest_artifacts
 from flows.catalogs import catalog_for, choose_sources
+from flows.crawl_stage import CrawlError as CrawlError  # re-exported: the flow's error for a failed crawl
+from flows.crawl_stage import crawl_and_stage
 from flows.locking import writer_lock
-from flows.paths import PROJECT_ROOT, absolute
+from flows.paths import absolute
 from flows.runner import finish, flow, run_logger, step, task, transient_only
+from scrapers import registry
 from scrapers.catalog import Catalog, Source
-from scrapers.landing import LandingSummary, build_landing, read_jsonl
+from scrapers.landing import LandingSummary
+from scrapers.records import RECORD_TABLES
 from warehouse.crashpoints import crash_point
 from warehouse.files import WarehouseFiles
 from warehouse.landing_root import RemoteLanding, local_landing
@@ -28,10 +30,6 @@ from warehouse.load import load_landing
 from warehouse.reads import PreviousReads, previous_reads
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
-
-
-class CrawlError(RuntimeError):
-    """The crawl process itself failed (not a source: those failures are recorded per source)."""
 
 
 @dataclass
@@ -96,49 +94,28 @@ def plan_requests(
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_only)
-def crawl(run_dir: str, store: str, timeout_seconds: float, as_of: str | None) -> int:
-    """Fetch every planned URL in a fresh process; returns how many fetch records it wrote."""
+def crawl(
+    run_dir: str,
+    store: str,
+    timeout_seconds: float,
+    as_of: str | None,
+    catalog: Catalog,
+    run_id: str,
+    started_at: datetime,
+    db: str,
+) -> LandingSummary:
+    """Fetch every planned URL in a fresh process and parse each body into landing files as its fetch record arrives
+    (flows/crawl_stage.py); per-source failures are recorded, not raised. A failed crawl process leaves no landing."""
     logger = run_logger()
-    command = [
-        sys.executable,
-        "-m",
-        "scrapers.crawl",
-        "--plan",
-        str(Path(run_dir) / "plan.json"),
-        "--run-dir",
-        run_dir,
-        "--store",
-        store,
-        "--timeout",
-        str(timeout_seconds),
-    ]
-    if as_of:
-        command += ["--as-of", as_of]
-    completed = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        tail = (completed.stderr or completed.stdout)[-2000:]
-        raise CrawlError(f"crawl process exited with status {completed.returncode}: {tail}")
-    fetches = Path(run_dir) / "fetches.jsonl"
-    stats_file = Path(run_dir) / "crawl_stats.json"
-    if not fetches.exists() or not stats_file.exists():
-        raise CrawlError(f"crawl wrote no fetch records in {run_dir}; see {run_dir}/crawl.log")
-    stats = json.loads(stats_file.read_text(encoding="utf-8"))
-    written = sum(1 for _ in read_jsonl(fetches))
+    salt = WarehouseFiles(db).author_salt()
+    summary, stats = crawl_and_stage(Path(run_dir), store, timeout_seconds, as_of, catalog, run_id, started_at, salt)
     logger.info(
         "crawl finished (%s): %d fetch records, %d requests, %d download errors",
         stats.get("finish_reason"),
-        written,
+        summary.rows.get("fetches", 0),
         stats.get("downloader/request_count", 0),
         stats.get("downloader/exception_count", 0),
     )
-    return written
-
-
-@task()
-def stage(run_dir: str, store: str, catalog: Catalog, run_id: str, started_at: datetime, db: str) -> LandingSummary:
-    """Parse every stored body of the run into landing files; per-source failures are recorded, not raised."""
-    summary = build_landing(Path(run_dir), Path(store), catalog, run_id, started_at, WarehouseFiles(db).author_salt())
-    logger = run_logger()
     logger.info(
         "staged: %d bodies parsed, %d unchanged since the warehouse loaded them (not parsed again)",
         summary.documents_parsed,
@@ -159,13 +136,25 @@ def publish(root: str, run_dir: str, store: str) -> dict[str, int]:
     return copied
 
 
+def brings_model_input(summary: LandingSummary, sources: list[Source]) -> bool:
+    """Whether a run brought anything the models are computed from: a record of any type, or a parsed document (its
+    members), or a read of a complaint source (its read window changes which buckets the complaint counts cover).
+
+    A run that read only status sources and found every body unchanged (a 304, or the same sha256 as the last good
+    read: not parsed) brings only fetch and resighting rows, which the views read as they are: the load then leaves
+    the models as they are (``load_landing(refresh_models=False)``), unless they were built from other SQL or services.
+    """
+    parsed = any(summary.rows.get(table, 0) for table in (*RECORD_TABLES, "documents"))
+    return parsed or any(registry.get(source.kind).category == "complaints" for source in sources)
+
+
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient_only)
-def load(db: str, landing: str) -> dict[str, int]:
+def load(db: str, landing: str, refresh_models: bool = True) -> dict[str, int]:
     """Load the run's landing files (a local folder, or a run published on S3, downloaded first) into the warehouse
     in one transaction and rebuild the views, one writer at a time (``load_landing`` holds the file lock itself; the
     flow adds the Prefect limit around it)."""
     with local_landing(landing) as folder, writer_lock(db):
-        return load_landing(db, folder)
+        return load_landing(db, folder, refresh_models=refresh_models)
 
 
 @flow(name="ingest", log_prints=True)
@@ -194,7 +183,8 @@ def ingest(
     run_dir = files.run(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     catalog = catalog_for(sources)  # parsed once per run (and reused from the CLI's check): the tasks share it
-    previous = previous_reads(db, [source.id for source in select_sources(catalog, only, kinds, tags)])
+    chosen = select_sources(catalog, only, kinds, tags)
+    previous = previous_reads(db, [source.id for source in chosen])
     plan = plan_requests(
         catalog,
         only,
@@ -206,18 +196,17 @@ def ingest(
     )
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=1), encoding="utf-8")
     crash_point("ingest:planned")  # inert unless a crash-safety test names it (warehouse/crashpoints.py)
-    store = files.bodies
-    step(crawl, str(run_dir), str(store), timeout_seconds, as_of)
-    crash_point("ingest:crawled")
-    summary = step(stage, str(run_dir), str(store), catalog, run_id, started, db)
+    # the crawl and the parse at once: each body is parsed as it arrives (its "ingest:crawled" point is where the crawl
+    # process has ended and the last records are parsed)
+    summary = step(crawl, str(run_dir), str(files.bodies), timeout_seconds, as_of, catalog, run_id, started, db)
     crash_point("ingest:staged")
     landing = str(run_dir / "landing")
     remote = files.remote_landing()
     if remote is not None:  # an S3 landing root: the load reads the run from there, as a loader elsewhere would
-        step(publish, remote.root, str(run_dir), str(store))
+        step(publish, remote.root, str(run_dir), str(files.bodies))
         landing = remote.landing_url(run_id)
         crash_point("ingest:published")
-    added = step(load, db, landing)
+    added = step(load, db, landing, brings_model_input(summary, chosen))
     crash_point("ingest:loaded")
     step(publish_ingest_artifacts, db, run_id, summary.sources_total, summary.failed_sources, added)
     result = IngestResult(

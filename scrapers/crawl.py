@@ -2,6 +2,7 @@
 
 A Twisted reactor cannot be restarted, so every crawl (and every retry of one) gets a fresh process. Scrapy exits 0
 even when every download failed, so the caller reads ``fetches.jsonl`` and ``crawl_stats.json``, not the exit code.
+``fetches.jsonl`` grows one complete line per fetch while the crawl runs; ``crawl_stats.json`` is written last.
 """
 
 from __future__ import annotations
@@ -25,15 +26,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", required=True, help="content-addressed body store")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--as-of", default="", help="stamp fetches with this time (replays)")
+    parser.add_argument(
+        "--share", type=int, default=1, help="one of N crawls over disjoint hosts: take 1/N of the total concurrency"
+    )
     args = parser.parse_args(argv)
 
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = crawl_settings(timeout_seconds=args.timeout, log_file=str(run_dir / "crawl.log"))
+    if args.share > 1:  # the per-host cap holds as it is: a host's sources are all in one crawl (flows/crawl_stage.py)
+        total = int(settings["CONCURRENT_REQUESTS"]) // args.share
+        settings["CONCURRENT_REQUESTS"] = max(total, int(settings["CONCURRENT_REQUESTS_PER_DOMAIN"]))
     settings["OUTAGES_BODY_STORE"] = args.store
-    settings["FEEDS"] = {
-        str(run_dir / "fetches.jsonl"): {"format": "jsonlines", "overwrite": True, "store_empty": True},
-    }
+    settings["OUTAGES_FETCH_RECORDS"] = str(run_dir / "fetches.jsonl")  # written line by line: FetchRecordsPipeline
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SourcesSpider)
     stats_out: dict[str, Any] = {}

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -265,10 +266,12 @@ def stage_part(
     salt: bytes,
     previous: dict[tuple[str, str], Previous],
     sources: frozenset[str] | None,
+    fetches: Iterable[dict[str, Any]] | None = None,
 ) -> StagedPart:
-    """Stage the fetch records of ``sources`` (None: every source), in the order the crawl recorded them."""
+    """Stage the fetch records of ``sources`` (None: every source), in the order the crawl recorded them: those of
+    ``run_dir/fetches.jsonl``, or ``fetches`` (the records as the crawl writes them, followed while it runs)."""
     stage = _Stage(files, store, catalog, run_id, salt, previous)
-    for fetch in read_jsonl(run_dir / "fetches.jsonl"):
+    for fetch in read_jsonl(run_dir / "fetches.jsonl") if fetches is None else fetches:
         if sources is None or fetch["source_id"] in sources:
             stage.fetch(fetch)
     stage.read_deferred()
@@ -332,6 +335,7 @@ def build_landing(
     *,
     workers: int | None = None,
     min_parallel_bytes: int = PARALLEL_MIN_BYTES,
+    fetches: Iterable[dict[str, Any]] | None = None,
 ) -> LandingSummary:
     """Parse every fetched body of the run into ``run_dir/landing/*.jsonl``; return what failed and why.
 
@@ -339,14 +343,22 @@ def build_landing(
     not parsed again when its records depend on its bytes alone: a resighting row stands for it. With more than
     ``min_parallel_bytes`` to parse, the sources are split over ``workers`` processes (default: one per core); each
     writes its own files, appended to the landing files in shard order, so a run's landing is the same every time.
+
+    ``fetches``, when given, are the run's fetch records as the crawl writes them (flows/crawl_stage.py follows
+    ``fetches.jsonl`` while the crawl runs): each body is parsed here as its record arrives, overlapping the crawl
+    (which has the other core), and the landing is the one the same records give after the crawl. An exception from
+    ``fetches`` (the crawl failed) discards the landing written so far.
     """
     planned = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
     previous = previous_documents(planned)
-    count = workers or len(os.sched_getaffinity(0))
-    shards = shard_sources(run_dir, catalog, previous, count, min_parallel_bytes)
     files = LandingFiles(run_dir / "landing")
     try:
-        parts = _stage_shards(files, run_dir, store, catalog, run_id, salt, previous, shards)
+        if fetches is not None:
+            parts = [stage_part(files, run_dir, store, catalog, run_id, salt, previous, None, fetches)]
+        else:
+            count = workers or len(os.sched_getaffinity(0))
+            shards = shard_sources(run_dir, catalog, previous, count, min_parallel_bytes)
+            parts = _stage_shards(files, run_dir, store, catalog, run_id, salt, previous, shards)
         summary = _summarize(files, run_id, planned, parts)
         _write_run(files, catalog, summary, started_at)
     except BaseException:

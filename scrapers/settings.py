@@ -62,7 +62,8 @@ def crawl_settings(*, timeout_seconds: float, log_file: str | None) -> dict[str,
         "LOG_LEVEL": "INFO",
         "LOG_FILE": log_file,
         "LOG_FILE_APPEND": False,
-        "ITEM_PIPELINES": {"scrapers.spider.BodyStorePipeline": 100},
+        # the body goes to the store, then the record to fetches.jsonl (a line the parse stage may read at once)
+        "ITEM_PIPELINES": {"scrapers.spider.BodyStorePipeline": 100, "scrapers.spider.FetchRecordsPipeline": 200},
         # A response yields one fetch record (and maybe a few follow-ups): Scrapy's default of 100 starts 100 asyncio
         # workers per response to process them, a third of a 5,000-request crawl's CPU time.
         "CONCURRENT_ITEMS": 4,

@@ -1,7 +1,8 @@
 """The one spider: fetches every planned URL and turns each response or failure into a fetch record.
 
 It only fetches. Bodies go to a content-addressed store (one file per sha256, written once); the records go to
-``fetches.jsonl`` in the run folder. Parsing happens later, from the stored bytes.
+``fetches.jsonl`` in the run folder, one complete line each as soon as its body is stored, so that the parse stage
+(another process, free of Scrapy) can parse each body while the crawl waits on the next (flows/crawl_stage.py).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.serialize import ScrapyJSONEncoder
 from twisted.python.failure import Failure
 
 from scrapers import registry
@@ -300,3 +302,31 @@ class BodyStorePipeline:
         else:
             item["sha256"], item["bytes"] = store_body(self.store, body), len(body)
         return item
+
+
+class FetchRecordsPipeline:
+    """Appends each fetch record to ``fetches.jsonl`` as one complete line, flushed at once: the parse stage follows
+    the file while the crawl runs (it reads only whole lines). The lines are those Scrapy's JSON Lines feed wrote."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.encoder = ScrapyJSONEncoder(ensure_ascii=True)
+        self.handle: BinaryIO | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FetchRecordsPipeline:
+        return cls(crawler.settings.get("OUTAGES_FETCH_RECORDS"))
+
+    def open_spider(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("wb")  # a retried crawl starts the run's records again
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        assert self.handle is not None
+        self.handle.write((self.encoder.encode(item) + "\n").encode("ascii"))
+        self.handle.flush()
+        return item
+
+    def close_spider(self) -> None:
+        if self.handle is not None:
+            self.handle.close()

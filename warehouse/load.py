@@ -22,6 +22,7 @@ from warehouse.files import WarehouseFiles
 from warehouse.lock import DEFAULT_TIMEOUT_SECONDS, writer_file_lock
 from warehouse.lockinfo import lock_holder
 from warehouse.models import build_models
+from warehouse.models_current import models_current, record_models
 
 LOAD_MEMORY_FLOOR = 768 * 1024**2  # bytes: the least memory DuckDB gets while it reads a landing (_bounded_memory)
 LAKE_LOAD_ATTEMPTS = 5  # a load DuckLake refused as conflicting with a concurrent one is run again, this many times
@@ -64,9 +65,14 @@ def load_landing(
     wait_seconds: float = 60.0,
     timings: dict[str, float] | None = None,
     lock_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    refresh_models: bool = True,
 ) -> dict[str, int]:
     """Load ``landing/*.jsonl`` into the warehouse in one transaction and rebuild the models, holding the writer
     lock (``warehouse.lock``; re-entrant, so a caller already holding it does not wait for itself).
+
+    ``refresh_models=False`` is the caller's word that the landing holds nothing the models read (no record parsed,
+    no complaint source read: the ``ingest`` flow's unchanged re-poll); the models are then left as they are, unless
+    they were built by other model SQL, bucket width or services than now (``warehouse/models_current.py``).
 
     Returns the number of rows each table gained. ``timings``, when given, receives the seconds spent opening and
     migrating the file (``open``), writing the raw tables (``raw``), refreshing the models (``models``) and
@@ -77,7 +83,9 @@ def load_landing(
     for attempt in range(1, attempts + 1):
         try:
             with writer_file_lock(db, timeout_seconds=lock_timeout_seconds):
-                return _load_once(db, landing, wait_seconds=wait_seconds, timings=timings)
+                return _load_once(
+                    db, landing, wait_seconds=wait_seconds, timings=timings, refresh_models=refresh_models
+                )
         except duckdb.Error as exc:
             if attempt == attempts or not lake.is_conflict(exc):
                 raise
@@ -86,7 +94,7 @@ def load_landing(
 
 
 def _load_once(
-    db: str | Path, landing: Path, *, wait_seconds: float, timings: dict[str, float] | None
+    db: str | Path, landing: Path, *, wait_seconds: float, timings: dict[str, float] | None, refresh_models: bool
 ) -> dict[str, int]:
     clock = _Stopwatch(timings)
     con = connect_writer(db, wait_seconds=wait_seconds)
@@ -110,7 +118,9 @@ def _load_once(
                     _execute_step(con, sql, str(path))
                     crash_point(f"load:{table}")
             clock.lap("raw")
-            build_models(con, changes=landing)
+            if refresh_models or not models_current(con):
+                build_models(con, changes=landing)
+                record_models(con)
             crash_point("load:models")
             clock.lap("models")
             con.execute("COMMIT")
