@@ -418,7 +418,13 @@ def _write_run(files: LandingFiles, catalog: Catalog, summary: LandingSummary, s
     for source in (*catalog.sources, *catalog.disabled):
         files.write(
             "sources",
-            {"source_id": source.id, "kind": source.kind, "service_id": source.service, "note": source.note},
+            {
+                "source_id": source.id,
+                "kind": source.kind,
+                "url": source.url,
+                "service_id": source.service,
+                "note": source.note,
+            },
         )
 
 

@@ -58,14 +58,16 @@ spike_events as (
 ),
 
 complaint_readings as (
-    -- what each complaint source read, per service and bucket: count readings, and the reads of counted posts
+    -- what each complaint source read, per service and bucket: count readings (the URL read), and counted posts (the
+    -- URL the catalog polls the source from: the pages read carry cursors no reader can follow)
     select service_id, source_id, bucket_start, source_url, observed_at as seen_at
     from raw_complaint_counts
     union all
     select complaints.service_id, complaints.source_id, time_bucket(rule.bucket_width, complaints.posted_at),
-        complaints.source_url, complaints.first_seen_at
+        coalesce(sources.url, complaints.source_url), complaints.first_seen_at
     from stg_complaints as complaints
     cross join stg_spike_rule as rule
+    left join raw_sources as sources using (source_id)
     where complaints.counted
 ),
 
