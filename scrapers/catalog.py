@@ -298,7 +298,9 @@ def _read_file(text: str, path: str, errors: _Errors, reading: tuple[str, ...]) 
             continue
         note = raw.get("note")
         if note is not None and (not isinstance(note, str) or not note.strip()):
-            errors.append(f"{where}: source {source_id!r} 'note' must be a non-empty string, got {note!r}")
+            errors.append(
+                f"{where}: source {source_id!r} 'note' must be a non-empty string (the text every export repeats)"
+            )
             continue
         if source_id is None or kind is None or url is None:
             continue

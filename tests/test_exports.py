@@ -225,6 +225,19 @@ def test_markdown_export_of_the_aws_outage_matches_the_expected_file(
     check_expected("aws-outage.md", replay.stable(text))
 
 
+def test_html_export_repeats_the_notes_once_and_cites_each_complaint_source(
+    aws_exports: dict[str, ExportResult],
+) -> None:
+    html = aws_exports["html"].path.read_text(encoding="utf-8")
+    header = html.split("</header>", 1)[0]
+    assert '<p class="source-note"><strong>Note: Reconstruction: replayed from public facts' in header
+    assert "not real counts (replay/data/2021-12-07/complaints.yaml). (reports)" in header
+    assert html.count("Note: Reconstruction: replayed from public facts") == 1
+    # a spike start agreed by four complaint sources cites four numbered entries, one per source
+    start = next(row for row in html.split("<tr>") if "Complaints rise above baseline" in row)
+    assert len(re.findall(r'<a href="#source-\d+">', start)) == 4
+
+
 # --- charts ------------------------------------------------------------------------------------------------------
 
 
