@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from scrapers.catalog import SOURCE_KEYS, CatalogError, parse_catalog
+from warehouse.db import connect
+from warehouse.load import load_landing, load_steps
 from warehouse.readouts.notes import notes_lines, row_citations
+from warehouse.reads import columns_of
 
 PATH = "catalog.yaml"
 
@@ -72,3 +77,44 @@ def test_a_spike_row_cites_each_source_by_its_own_url() -> None:
     ]
     assert row_citations({"source_id": "a", "source_url": None}) == []
     assert notes_lines([("Replayed.", ["a", "b"])]) == ["Note: Replayed. (a, b)"]
+
+
+def landing(folder: Path, sources: list[dict[str, str | None]]) -> Path:
+    """A landing folder holding only the catalog's sources (every other table empty)."""
+    folder.mkdir(parents=True)
+    for table, _sql in load_steps():
+        (folder / f"{table}.jsonl").write_text("", encoding="utf-8")
+    (folder / "sources.jsonl").write_text("".join(json.dumps(s) + "\n" for s in sources), encoding="utf-8")
+    return folder
+
+
+def test_notes_load_idempotently_and_follow_the_latest_catalog(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    first = [
+        {"source_id": "aws-health", "kind": "aws_health", "url": "https://a.example/", "service_id": "aws",
+         "note": "Replayed."},
+        {"source_id": "reports", "kind": "report_counts", "url": "https://r.example/c.csv", "service_id": None,
+         "note": None},
+    ]  # fmt: skip
+    for attempt in ("one", "two"):  # the same landing twice: the same rows
+        load_landing(db, landing(tmp_path / attempt, first))
+        con = connect(db, read_only=True)
+        try:
+            rows = con.execute("select source_id, kind, url, note from raw_sources order by 1").fetchall()
+        finally:
+            con.close()
+        assert rows == [
+            ("aws-health", "aws_health", "https://a.example/", "Replayed."),
+            ("reports", "report_counts", "https://r.example/c.csv", None),
+        ]
+    later = [{**first[0], "note": None}, {**first[1], "note": "Counts written by us."}]
+    load_landing(db, landing(tmp_path / "three", later))
+    con = connect(db, read_only=True)
+    try:
+        assert con.execute("select source_id, note from raw_sources order by 1").fetchall() == [
+            ("aws-health", None),
+            ("reports", "Counts written by us."),
+        ]
+        assert {"note"} <= columns_of(con, "source_status") & columns_of(con, "timeline")
+    finally:
+        con.close()
