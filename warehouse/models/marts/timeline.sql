@@ -197,6 +197,19 @@ unioned as (
     select * from revision_rows
 ),
 
+row_notes as (
+    -- the catalog notes of each row's source(s) ("a reconstruction replayed from..."), distinct, ' | '-separated:
+    -- computed once per distinct source_id (a spike's lists several), joined on equality
+    select cited.source_id, string_agg(distinct sources.note, ' | ' order by sources.note) as note
+    from (
+        select source_id, unnest(string_split(source_id, ',')) as one_source_id
+        from (select distinct source_id from unioned where source_id is not null)
+    ) as cited
+    join raw_sources as sources on sources.source_id = cited.one_source_id
+    where sources.note is not null
+    group by cited.source_id
+),
+
 final as (
     select
         occurred_at,
@@ -211,13 +224,9 @@ final as (
         source_url,
         fetched_at,
         public_url,
-        -- the catalog notes of the row's sources ("a reconstruction replayed from..."), distinct, ' | '-separated
-        (
-            select string_agg(distinct sources.note, ' | ' order by sources.note)
-            from raw_sources as sources
-            where list_contains(string_split(unioned.source_id, ','), sources.source_id)
-        ) as note
+        row_notes.note
     from unioned
+    left join row_notes using (source_id)
     order by occurred_at, service_id, kind, incident_id
 )
 
