@@ -8,8 +8,18 @@ versions as (
     select * from raw_incident_versions
 ),
 
+identity as (
+    select * from stg_incident_identity
+),
+
 update_versions as (
-    select * from raw_update_versions
+    -- a feed post that is an API update is that update: its changes are the API's (staging/stg_update_identity.sql)
+    select versions.*
+    from raw_update_versions as versions
+    semi join stg_update_identity as posts
+        on posts.raw_incident_id = versions.incident_id
+        and posts.raw_update_id = versions.update_id
+        and posts.kept
 ),
 
 fetches as (
@@ -147,7 +157,13 @@ first_sightings as (
 ),
 
 incident_first_seen as (
-    select incident_id, min(first_seen_at) as first_seen_at from versions group by incident_id
+    -- per raw incident, when the incident it belongs to was first seen through any endpoint
+    select identity.raw_incident_id as incident_id, min(min(versions.first_seen_at)) over (
+        partition by identity.incident_id
+    ) as first_seen_at
+    from versions
+    join identity on identity.raw_incident_id = versions.incident_id
+    group by identity.raw_incident_id, identity.incident_id
 ),
 
 added as (
@@ -202,14 +218,24 @@ removed as (
     where removals.update_id is null
 ),
 
-final as (
+raw_changes as (
     select * from incident_changes
+    -- an incident read through the API and a feed: the API's words, status and times are the incident's
+    semi join identity on identity.raw_incident_id = incident_changes.incident_id
+        and (not identity.from_feed or identity.incident_id = identity.raw_incident_id)
     union all
     select * from added
     union all
     select * from edited
     union all
     select * from backdated
+),
+
+final as (
+    -- under the incident each belongs to (staging/stg_incident_identity.sql); removals are named so already
+    select identity.incident_id, raw_changes.seen_at, raw_changes.field, raw_changes.old_value, raw_changes.new_value
+    from raw_changes
+    join identity on identity.raw_incident_id = raw_changes.incident_id
     union all
     select * from removed
 )
