@@ -1,7 +1,8 @@
 -- Analyst view: what changed each time a source was read. Edited titles, impacts, statuses and times; updates
--- that appeared, were edited or re-dated; updates dated before a read that did not yet show them (backdated); posts
--- and incidents the provider took down (removed). A change is recorded at the read that first showed it, including a
--- return to an earlier value and an edit of a time by milliseconds.
+-- that appeared, were edited, re-dated or replaced by wholly different words at their place; updates dated before a
+-- read that did not yet show them (backdated); posts and incidents the provider took down (removed). A change is
+-- recorded at the read that first showed it, including a return to an earlier value and an edit of a time by
+-- milliseconds.
 with
 
 versions as (
@@ -131,13 +132,29 @@ update_steps as (
 ),
 
 edited as (
-    select incident_id, min(seen_at) as seen_at, field, old_value, new_value
+    -- a post identified by its place in its incident's list (AWS, Statuspage history feeds: a number) whose words are
+    -- now wholly different (fewer than half of the words of both in common) is not an edit: the provider replaced
+    -- it, or inserted or removed a post before it and the places moved (update_replaced, old and new words)
+    select
+        incident_id,
+        min(seen_at) as seen_at,
+        case
+            when field = 'update_body' and regexp_full_match(update_id, '[0-9]{1,4}')
+                and len(list_intersect(any_value(old_words), any_value(new_words)))
+                    < 0.5 * len(list_distinct(list_concat(any_value(old_words), any_value(new_words))))
+                then 'update_replaced'
+            else field
+        end as field,
+        old_value,
+        new_value
     from (
         select
             *,
             row_number() over (
                 partition by incident_id, update_id, url, field, old_value, new_value order by seen_at
-            ) as k
+            ) as k,
+            list_distinct(regexp_extract_all(lower(coalesce(old_value, '')), '\w+')) as old_words,
+            list_distinct(regexp_extract_all(lower(coalesce(new_value, '')), '\w+')) as new_words
         from update_steps
         where nth > 1 and old_value is distinct from new_value
     )

@@ -182,8 +182,8 @@ revision_rows as (
     join incidents using (incident_id)
     -- a new update is already an official_update row; status moves are told by the posts themselves
     where revisions.field in (
-        'title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated', 'update_removed',
-        'incident_removed'
+        'title', 'impact', 'started_at', 'update_body', 'update_replaced', 'update_posted_at', 'update_backdated',
+        'update_removed', 'incident_removed'
     )
 ),
 
