@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import complaints, load, poll, posts, query, startup
+from bench import complaints, load, poll, posts, query, revisions, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -98,18 +98,21 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="posts: user posts over 90 days for 50 services, counted and baselined (default 1M)",
     )
+    parser.add_argument(
+        "--revision-sources", type=int, default=200, help="revisions: Statuspage sources read 2,000 times (default 200)"
+    )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(
         "--only",
-        default="startup,poll,load,query,posts,complaints",
-        help="comma-separated subset of startup,poll,load,query,posts,complaints",
+        default="startup,poll,load,query,posts,complaints,revisions",
+        help="comma-separated subset of startup,poll,load,query,posts,complaints,revisions",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also write every raw figure to this JSON file")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md under '## Benchmarks'")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints"}
+    unknown = set(chosen) - {"startup", "poll", "load", "query", "posts", "complaints", "revisions"}
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
 
@@ -137,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += found
         if "complaints" in chosen:
             found, raw["complaints"] = complaints.run()
+            rows += found
+        if "revisions" in chosen:
+            found, raw["revisions"] = revisions.run(args.revision_sources, workdir / "revisions")
             rows += found
     finally:
         if args.workdir is None:

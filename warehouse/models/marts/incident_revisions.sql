@@ -70,9 +70,9 @@ incident_steps as (
         url,
         seen_at,
         field,
-        lag(value) over (partition by incident_id, url, field order by seen_at) as old_value,
+        lag(value) over (partition by incident_id, url, field order by seen_at, value) as old_value,
         value as new_value,
-        row_number() over (partition by incident_id, url, field order by seen_at) as nth
+        row_number() over (partition by incident_id, url, field order by seen_at, value) as nth
     from incident_fields
     -- a version that states no impact (AWS shows 0 once resolved) is not a change of impact
     where not (field = 'impact' and value is null)
@@ -125,9 +125,9 @@ update_steps as (
         url,
         seen_at,
         field,
-        lag(value) over (partition by incident_id, update_id, url, field order by seen_at) as old_value,
+        lag(value) over (partition by incident_id, update_id, url, field order by seen_at, value) as old_value,
         value as new_value,
-        row_number() over (partition by incident_id, update_id, url, field order by seen_at) as nth
+        row_number() over (partition by incident_id, update_id, url, field order by seen_at, value) as nth
     from update_fields
 ),
 
