@@ -92,18 +92,33 @@ incident_changes as (
     group by incident_id, field, old_value, new_value, k
 ),
 
+edited_updates as (
+    -- only a post with more than one version can have changed (most never are)
+    select incident_id, update_id from update_versions group by incident_id, update_id having count(*) > 1
+),
+
 update_sightings as (
     select incident_id, update_id, version_hash, source_url as url, first_seen_at as seen_at
     from update_versions
+    semi join edited_updates using (incident_id, update_id)
     union
     select
-        member.incident_id,
-        member.update_id,
-        member.version_hash,
-        document_changes.url,
-        document_changes.fetched_at as seen_at
-    from document_changes
-    join documents using (source_id, url, sha256), unnest(documents.update_versions) as members(member)
+        sightings.incident_id,
+        sightings.update_id,
+        sightings.version_hash,
+        sightings.url,
+        sightings.seen_at
+    from (
+        select
+            member.incident_id,
+            member.update_id,
+            member.version_hash,
+            document_changes.url,
+            document_changes.fetched_at as seen_at
+        from document_changes
+        join documents using (source_id, url, sha256), unnest(documents.update_versions) as members(member)
+    ) as sightings
+    semi join edited_updates using (incident_id, update_id)
 ),
 
 update_fields as (
