@@ -70,7 +70,7 @@ def atom(*entries: str) -> bytes:
 """.encode()
 
 
-# abc: two posts in one minute, then monitoring; ghi: one post. The API reads them open.
+# abcd1234efgh: two posts in one minute, then monitoring; ghij5678klmn: one post. The API reads them open.
 A1 = update("a1", "investigating", "2024-06-01T10:00:05Z", "Errors on checkout.")
 A2 = update("a2", "identified", "2024-06-01T10:00:40Z", "A bad deploy.")
 A3 = update("a3", "monitoring", "2024-06-01T10:30:12Z", "Rolled back.")
@@ -78,7 +78,7 @@ A4 = update("a4", "resolved", "2024-06-01T11:02:31Z", "Fixed.")
 G1 = update("g1", "investigating", "2024-06-01T10:10:09Z", "Slow search.")
 FEED = atom(
     entry(
-        "abc",
+        "abcd1234efgh",
         "2024-06-01T11:02:00Z",
         [
             post("10:00", "Investigating", "Errors on checkout."),
@@ -88,26 +88,30 @@ FEED = atom(
         ],
     ),
     entry(
-        "ghi",
+        "ghij5678klmn",
         "2024-06-01T11:05:00Z",
         [post("10:10", "Investigating", "Slow search."), post("11:05", "Resolved", "Ok.")],
     ),
-    entry("fff", "2024-06-01T09:30:00Z", [post("09:00", "Investigating", "Old."), post("09:30", "Resolved", "Done.")]),
+    entry(
+        "ffff9999zzzz",
+        "2024-06-01T09:30:00Z",
+        [post("09:00", "Investigating", "Old."), post("09:30", "Resolved", "Done.")],
+    ),
 )
-# (time, catalog sources read, API body): the API reads both open; the feed, both resolved; the API again, abc resolved
-# and ghi gone (the feed still lists it: not removed)
+# (time, catalog sources read, API body): the API reads both open; the feed, both resolved; the API again,
+# abcd1234efgh resolved and ghij5678klmn gone (the feed still lists it: not removed). Ids: Statuspage's 12 characters.
 CONSTRUCTED = [
     (
         "2024-06-01T10:35:00+00:00",
         ["api"],
-        [incident("abc", "monitoring", "2024-06-01T09:58:00Z", None, [A1, A2, A3]),
-         incident("ghi", "investigating", "2024-06-01T10:10:00Z", None, [G1])],
+        [incident("abcd1234efgh", "monitoring", "2024-06-01T09:58:00Z", None, [A1, A2, A3]),
+         incident("ghij5678klmn", "investigating", "2024-06-01T10:10:00Z", None, [G1])],
     ),
     ("2024-06-01T11:10:00+00:00", ["feed"], []),
     (
         "2024-06-01T11:30:00+00:00",
         ["api"],
-        [incident("abc", "resolved", "2024-06-01T09:58:00Z", "2024-06-01T11:02:31Z", [A1, A2, A3, A4])],
+        [incident("abcd1234efgh", "resolved", "2024-06-01T09:58:00Z", "2024-06-01T11:02:31Z", [A1, A2, A3, A4])],
     ),
 ]  # fmt: skip
 
@@ -148,10 +152,10 @@ def test_api_and_feed_make_one_incident_each(constructed_db: duckdb.DuckDBPyConn
     ).fetchall()
     assert rows == [
         # the API's facts: impact, start and resolution to the second
-        ("ex-api:abc", "major", "resolved", utc("2024-06-01T09:58:00Z"), utc("2024-06-01T11:02:31Z"), None),
+        ("ex-api:abcd1234efgh", "major", "resolved", utc("2024-06-01T09:58:00Z"), utc("2024-06-01T11:02:31Z"), None),
         # the API only saw it open: the feed's resolution fills in; the API's dropping it is not a removal
-        ("ex-api:ghi", "major", "resolved", utc("2024-06-01T10:10:00Z"), utc("2024-06-01T11:05:00Z"), None),
-        ("ex-feed:fff", "unknown", "resolved", utc("2024-06-01T09:00:00Z"), utc("2024-06-01T09:30:00Z"), None),
+        ("ex-api:ghij5678klmn", "major", "resolved", utc("2024-06-01T10:10:00Z"), utc("2024-06-01T11:05:00Z"), None),
+        ("ex-feed:ffff9999zzzz", "unknown", "resolved", utc("2024-06-01T09:00:00Z"), utc("2024-06-01T09:30:00Z"), None),
     ]
 
 
@@ -161,25 +165,25 @@ def test_each_post_is_one_row_with_the_api_times(constructed_db: duckdb.DuckDBPy
         "where incident_id like 'ex-api:%' order by incident_id, posted_at"
     ).fetchall()
     assert posts == [
-        ("ex-api:abc", "a1", "investigating", utc("2024-06-01T10:00:05Z")),
-        ("ex-api:abc", "a2", "identified", utc("2024-06-01T10:00:40Z")),  # second of its minute in both
-        ("ex-api:abc", "a3", "monitoring", utc("2024-06-01T10:30:12Z")),
-        ("ex-api:abc", "a4", "resolved", utc("2024-06-01T11:02:31Z")),  # the feed's post of 11:02 is this one
-        ("ex-api:ghi", "g1", "investigating", utc("2024-06-01T10:10:09Z")),
-        ("ex-api:ghi", "1", "resolved", utc("2024-06-01T11:05:00Z")),  # only the feed showed it: its minute
+        ("ex-api:abcd1234efgh", "a1", "investigating", utc("2024-06-01T10:00:05Z")),
+        ("ex-api:abcd1234efgh", "a2", "identified", utc("2024-06-01T10:00:40Z")),  # second of its minute in both
+        ("ex-api:abcd1234efgh", "a3", "monitoring", utc("2024-06-01T10:30:12Z")),
+        ("ex-api:abcd1234efgh", "a4", "resolved", utc("2024-06-01T11:02:31Z")),  # the feed's post of 11:02 is this one
+        ("ex-api:ghij5678klmn", "g1", "investigating", utc("2024-06-01T10:10:09Z")),
+        ("ex-api:ghij5678klmn", "1", "resolved", utc("2024-06-01T11:05:00Z")),  # only the feed showed it: its minute
     ]
 
 
 def test_revisions_name_the_one_incident(constructed_db: duckdb.DuckDBPyConnection) -> None:
     ids = {i for (i,) in constructed_db.execute("select distinct incident_id from incident_revisions").fetchall()}
-    assert "ex-feed:abc" not in ids
-    assert "ex-feed:ghi" not in ids
+    assert "ex-feed:abcd1234efgh" not in ids
+    assert "ex-feed:ghij5678klmn" not in ids
     added = constructed_db.execute(
         "select incident_id, new_value from incident_revisions where field = 'update_added' order by 1, 2"
     ).fetchall()
     assert added == [
-        ("ex-api:abc", "a4 [resolved] 2024-06-01T11:02:31Z"),
-        ("ex-api:ghi", "1 [resolved] 2024-06-01T11:05:00Z"),
+        ("ex-api:abcd1234efgh", "a4 [resolved] 2024-06-01T11:02:31Z"),
+        ("ex-api:ghij5678klmn", "1 [resolved] 2024-06-01T11:05:00Z"),
     ]
     assert constructed_db.execute("select count(*) from timeline where incident_id like 'ex-feed:a%'").fetchone() == (
         0,

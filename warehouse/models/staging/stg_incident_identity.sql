@@ -20,7 +20,10 @@ members as (
         versions.incident_id as raw_incident_id,
         any_value(versions.service_id) as service_id,
         any_value(versions.native_id) as native_id,
-        any_value(sources.kind) = 'statuspage' as mergeable,
+        -- a Statuspage incident id is 12 random base-36 characters, unique across pages: with the service, it names
+        -- one provider incident (a shorter id, as constructed data may use, could be two pages' own numbering)
+        any_value(sources.kind) = 'statuspage' and regexp_full_match(any_value(versions.native_id), '[a-z0-9]{12}')
+            as mergeable,
         bool_and(regexp_matches(versions.source_url, '/history\.(atom|rss)([?#].*)?$')) as from_feed
     from versions
     left join sources using (source_id)
