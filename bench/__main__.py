@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import bulk, complaints, lake, load, poll, posts, query, startup
+from bench import bulk, complaints, lake, load, poll, posts, query, revisions, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -85,6 +85,7 @@ BENCHES: dict[str, Bench] = {
     "complaints": lambda _args, _work: complaints.run(),
     # the load's sizes, into a DuckLake against a DuckDB file (bench/lake.py)
     "lake": lambda args, work: lake.run(args.load_counts, args.load_updates, work),
+    "revisions": lambda args, work: revisions.run(args.revision_sources, work),
 }
 DEFAULT = tuple(BENCHES)
 
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--bulk-python", action="store_true", help="bulk: also the whole ingest with every body parsed in Python"
+    )
+    parser.add_argument(
+        "--revision-sources", type=int, default=200, help="revisions: Statuspage sources read 2,000 times (default 200)"
     )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(

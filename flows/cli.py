@@ -277,13 +277,16 @@ def timeline(db: str, services: tuple[str, ...], since: datetime | None, until: 
     """
     from flows.cli_catalog import warehouse_services_or_exit
     from warehouse.db import connect
+    from warehouse.readouts.notes import source_notes
     from warehouse.timeline import Window, outage_rows, render_text, timeline_rows
 
     con = connect(db, read_only=True)
     try:
         services = warehouse_services_or_exit(con, services, db)
         window = Window(since, until, services)
-        click.echo(render_text(timeline_rows(con, window, ("time_source",)), outage_rows(con, window), tz), nl=False)
+        rows = timeline_rows(con, window, ("time_source",))
+        notes = source_notes(con, rows)
+        click.echo(render_text(rows, outage_rows(con, window), tz, notes=notes), nl=False)
     finally:
         con.close()
 

@@ -73,6 +73,7 @@ def replay_day(
 def run_demo(db: Path, out: Path, tz: ZoneInfo, echo: Callable[[str], object] = print) -> None:
     from warehouse.db import connect
     from warehouse.readouts.export import export
+    from warehouse.readouts.notes import source_notes
     from warehouse.readouts.selection import Selection
     from warehouse.timeline import Window, outage_rows, render_text, timeline_rows, write_csv
 
@@ -92,7 +93,7 @@ def run_demo(db: Path, out: Path, tz: ZoneInfo, echo: Callable[[str], object] = 
     try:
         rows, outages = timeline_rows(con, window), outage_rows(con, window)
         echo("")
-        echo(render_text(rows, outages, tz))
+        echo(render_text(rows, outages, tz, notes=source_notes(con, rows)))
         write_csv(con, window, out / "timeline.csv")
         title = "AWS us-east-1 outage, 7 December 2021 (replay of reconstructed data)"
         export(con, Selection.window(window_start, window_end), "md", out / "timeline.md", tz=tz, title=title)

@@ -66,6 +66,7 @@ class Source:
     line: int = field(default=0, compare=False)
     file: str = field(default="", compare=False)
     disabled: str | None = None  # why it is not polled (kept so search and check still see it)
+    note: str | None = None  # what every export citing this source repeats ("a reconstruction replayed from...")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ def _load_yaml(text: str) -> Any:
 
 
 SERVICE_KEYS = ("id", "name", "aliases", "depends_on", "exclude", "tags")
-SOURCE_KEYS = ("id", "kind", "url", "service", "disabled")
+SOURCE_KEYS = ("id", "kind", "url", "service", "disabled", "note")
 TOP_KEYS = ("services", "sources", "include")
 
 
@@ -295,10 +296,25 @@ def _read_file(text: str, path: str, errors: _Errors, reading: tuple[str, ...]) 
         if disabled is not None and (not isinstance(disabled, str) or not disabled.strip()):
             errors.append(f"{where}: source {source_id!r} 'disabled' must say why (a non-empty string)")
             continue
+        note = raw.get("note")
+        if note is not None and (not isinstance(note, str) or not note.strip()):
+            errors.append(
+                f"{where}: source {source_id!r} 'note' must be a non-empty string (the text every export repeats)"
+            )
+            continue
         if source_id is None or kind is None or url is None:
             continue
         own.sources.append(
-            Source(id=source_id, kind=kind, url=url, service=service_ref, line=line, file=path, disabled=disabled)
+            Source(
+                id=source_id,
+                kind=kind,
+                url=url,
+                service=service_ref,
+                line=line,
+                file=path,
+                disabled=disabled,
+                note=" ".join(note.split()) if note is not None else None,
+            )
         )
     return _merge(merged, own)
 

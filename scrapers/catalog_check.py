@@ -56,6 +56,11 @@ def page_key(source: Source) -> str:
     return f"{(parts.hostname or '').removeprefix('www.')}{path}"
 
 
+def _current_only(source: Source) -> bool:
+    current = _CURRENT_ONLY.get(source.kind)
+    return current is not None and bool(current.search(urlsplit(source.url).path.rstrip("/")))
+
+
 def url_form(source: Source) -> Finding | None:
     """What is wrong with a source's URL for its kind, if anything."""
     parts = urlsplit(source.url)
@@ -81,10 +86,17 @@ def url_form(source: Source) -> Finding | None:
 
 def audit(catalog: Catalog) -> list[Finding]:
     """Every finding of the catalog (disabled sources are checked for their URL form only), in file order."""
-    findings = [f for f in (url_form(s) for s in (*catalog.sources, *catalog.disabled)) if f is not None]
     by_page: dict[str, list[Source]] = defaultdict(list)
     for source in catalog.sources:
         by_page[page_key(source)].append(source)
+    # a current-only endpoint is not alone when another source of the page and service sees incidents close (its
+    # incidents.json or history feed: one incident however many endpoints read it)
+    covered = {(key, s.service) for key, sources in by_page.items() for s in sources if not _current_only(s)}
+    findings = [
+        f
+        for s in (*catalog.sources, *catalog.disabled)
+        if (f := url_form(s)) is not None and not (_current_only(s) and (page_key(s), s.service) in covered)
+    ]
     for key, sources in by_page.items():
         first = sources[0]
         for other in sources[1:]:

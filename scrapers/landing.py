@@ -446,6 +446,17 @@ def _write_run(files: LandingFiles, catalog: Catalog, summary: LandingSummary, s
                 "status_sources": status_sources(catalog, s.id),
             },
         )
+    for source in (*catalog.sources, *catalog.disabled):
+        files.write(
+            "sources",
+            {
+                "source_id": source.id,
+                "kind": source.kind,
+                "url": source.url,
+                "service_id": source.service,
+                "note": source.note,
+            },
+        )
 
 
 def status_sources(catalog: Catalog, service_id: str) -> list[str]:

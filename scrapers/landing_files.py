@@ -12,9 +12,10 @@ import orjson
 
 from scrapers.records import RECORD_TABLES
 
-# The landing tables: the run log, one table per record type a parser returns (the fields of Parsed), the failures,
-# and the documents a later run need not parse again with their resightings. warehouse/load_sql has a step for each.
-TABLES = ("runs", "services", "fetches", *RECORD_TABLES, "errors", "documents", "resightings")
+# The landing tables: the run log, the catalog's services and sources, one table per record type a parser returns
+# (the fields of Parsed), the failures, and the documents a later run need not parse again with their resightings.
+# warehouse/load_sql has a step for each.
+TABLES = ("runs", "services", "sources", "fetches", *RECORD_TABLES, "errors", "documents", "resightings")
 
 
 def _json_line(row: dict[str, Any]) -> str:

@@ -261,3 +261,22 @@ def test_timeline_and_export_refuse_an_unknown_service(warehouse: Path, tmp_path
     assert code == 0
     assert "services: aws" in stdout
     assert run("timeline", "--db", str(warehouse), "--service", "AWS")[0] == 0
+
+
+def test_summary_json_with_the_page_history_feed_beside_it_is_not_alone(tmp_path: Path) -> None:
+    # the feed sees incidents close and both endpoints make one incident: no "alone" warning, only the same-page one
+    text = GOOD.replace(
+        'url: "https://status.acme.test", service: acme}',
+        'url: "https://status.acme.test/api/v2/summary.json", service: acme}\n'
+        '  - {id: acme-feed, kind: statuspage, url: "https://status.acme.test/history.atom", service: acme}',
+        1,
+    )
+    code, out, err = run("catalog", "check", "--sources", str(write(tmp_path, text)))
+    assert code == 0
+    assert "alone" not in out + err
+    assert "source 'acme-feed' reads the same page (status.acme.test) as 'acme-status'" in out + err
+    # the same summary.json beside a feed of another service's page is still alone
+    other = text.replace("https://status.acme.test/history.atom", "https://status.other.test/history.atom")
+    assert "points at summary.json alone" in "".join(
+        run("catalog", "check", "--sources", str(write(tmp_path, other)))[1:]
+    )

@@ -146,15 +146,34 @@ def test_csv_export_of_the_aws_outage_matches_the_expected_file(
     text = aws_exports["csv"].path.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == (
-        "occurred_at,service_id,kind,incident_id,title,reports,source_id,status,detail,source_url,fetched_at,public_url"
+        "occurred_at,service_id,kind,incident_id,title,reports,source_id,status,detail,source_url,fetched_at,public_url,"
+        "note"
     )
     aws = [line for line in lines if ",aws," in line]
     assert aws[0].startswith("2021-12-07 15:30:00+00,aws,spike_start,")
     first_post = next(line for line in aws if ",official_update," in line)
     assert first_post.startswith("2021-12-07 16:22:00+00,aws,official_update,aws-health:management-console-")
-    # cited with the fetch that first saw it; AWS's entries have no page of their own beside the endpoint we read
-    assert first_post.endswith(",2021-12-07 16:26:00+00,")
     rows = list(csv.DictReader(io.StringIO(text)))
+    # cited with the fetch that first saw it; AWS's entries have no page of their own beside the endpoint we read
+    post = next(r for r in rows if r["service_id"] == "aws" and r["kind"] == "official_update")
+    assert (post["fetched_at"], post["public_url"]) == ("2021-12-07 16:26:00+00", "")
+    # the demo catalog's notes: every row says the data is replayed and reconstructed
+    assert post["note"].startswith("Reconstruction: replayed from public facts of the 2021-12-07 AWS us-east-1 event")
+    assert all(r["note"].startswith(("Reconstruction: ", "Replay: ")) for r in rows)
+    # a spike agreed by several complaint sources cites each by its own URL, in the order of source_id
+    spike = next(r for r in rows if r["service_id"] == "aws" and r["kind"] == "spike_start")
+    ids, urls = spike["source_id"].split(","), spike["source_url"].split(" ")
+    assert len(ids) > 1
+    assert len(urls) == len(ids)
+    own_path = {
+        "reports": "/reports.csv",
+        "mastodon-social": "/mastodon.social/",
+        "hachyderm": "/hachyderm.io/",
+        "hackernews": "/hn/",
+    }
+    for source_id, url in zip(ids, urls, strict=True):
+        assert own_path[source_id] in url, (source_id, url)
+    assert "Reconstruction: complaint counts written by us" in spike["note"]
     trello = next(r for r in rows if r["service_id"] == "trello" and r["kind"] == "official_update")
     assert trello["public_url"] == "https://stspg.io/ysr4n4cs4m4l"  # the page a reader opens: Statuspage's shortlink
     check_expected("aws-outage.csv", replay.stable(text))
@@ -163,7 +182,7 @@ def test_csv_export_of_the_aws_outage_matches_the_expected_file(
 def test_json_and_parquet_exports_hold_the_same_rows_as_the_csv(aws_exports: dict[str, ExportResult]) -> None:
     typed = (
         "cast(occurred_at as timestamptz), service_id, kind, incident_id, title, cast(reports as bigint), source_id, "
-        "status, detail, source_url, cast(fetched_at as timestamptz)"
+        "status, detail, source_url, cast(fetched_at as timestamptz), note"
     )
     readers = {"csv": "read_csv(?, header = true)", "json": "read_json(?)", "parquet": "read_parquet(?)"}
     con = duckdb.connect()
@@ -195,13 +214,30 @@ def test_markdown_export_of_the_aws_outage_matches_the_expected_file(
     assert "underlying platform provider AWS in us-east-1" in text  # Bitbucket's own words
     # the provider's other incidents that went on past the export's window are named, not cut off silently
     assert "- **Continuing after 2021-12-08 03:00Z:** Amazon Web Services: " in text
+    # the cited sources' catalog notes, once each, before the chronology
+    head = text.split("## Chronology", 1)[0]
+    assert "> Note: Reconstruction: replayed from public facts of the 2021-12-07 AWS us-east-1 event" in head
+    assert text.count("Note: Reconstruction: replayed from public facts") == 1
     chronology, sources = text.split("## Sources\n", 1)
-    cited = set(re.findall(r" \[(\d+)\]$", chronology, flags=re.MULTILINE))
-    assert "\\[" not in chronology
+    cited = set(re.findall(r" \[(\d+)\]", chronology))  # a spike row may cite several complaint sources
+    assert "\\[" not in chronology  # reads as plain text: no backslash escapes
     assert "\\_" not in chronology
     assert cited == set(re.findall(r"^(\d+)\. ", sources, flags=re.MULTILINE))  # every citation has its source
     assert "(fetched 2021-12-07 16:26Z" in sources
     check_expected("aws-outage.md", replay.stable(text))
+
+
+def test_html_export_repeats_the_notes_once_and_cites_each_complaint_source(
+    aws_exports: dict[str, ExportResult],
+) -> None:
+    html = aws_exports["html"].path.read_text(encoding="utf-8")
+    header = html.split("</header>", 1)[0]
+    assert '<p class="source-note"><strong>Note: Reconstruction: replayed from public facts' in header
+    assert "not real counts (replay/data/2021-12-07/complaints.yaml). (reports)" in header
+    assert html.count("Note: Reconstruction: replayed from public facts") == 1
+    # a spike start agreed by four complaint sources cites four numbered entries, one per source
+    start = next(row for row in html.split("<tr>") if "Complaints rise above baseline" in row)
+    assert len(re.findall(r'<a href="#source-\d+">', start)) == 4
 
 
 # --- charts ------------------------------------------------------------------------------------------------------

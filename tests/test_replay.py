@@ -11,7 +11,8 @@ import pytest
 
 from flows.demo import CLOCK, replay_day, write_demo_catalog
 from replay.server import ReplayServer
-from warehouse.timeline import Window, outage_rows, render_text
+from warehouse.readouts.notes import source_notes
+from warehouse.timeline import Window, outage_rows, render_text, timeline_rows
 
 
 def utc(text: str) -> datetime:
@@ -346,3 +347,16 @@ def test_slack_components_show_the_onset_into_partial_outage(replay_db: duckdb.D
         "and status = 'partial_outage'"
     ).fetchall()
     assert titles
+
+
+def test_the_demo_says_its_data_is_reconstructed(replay_db: duckdb.DuckDBPyConnection) -> None:
+    notes = dict(replay_db.execute("select source_id, note from source_status").fetchall())
+    assert notes
+    assert all(str(note).startswith(("Reconstruction: ", "Replay: ")) for note in notes.values())
+    rows = timeline_rows(replay_db, Window())
+    assert rows
+    assert all(row["note"] for row in rows)
+    text = render_text(rows, outage_rows(replay_db, Window()), ZoneInfo("UTC"), notes=source_notes(replay_db, rows))
+    head = text.split("Timeline", 1)[0]
+    assert "Note: Reconstruction: replayed from public facts of the 2021-12-07 AWS us-east-1 event" in head
+    assert text.count("Note: Reconstruction: replayed from public facts") == 1

@@ -9,6 +9,10 @@ import duckdb
 import pytest
 
 from flows.ingest import ingest
+from scrapers.kinds.aws_health import parse as aws_parse
+from scrapers.kinds.statuspage import parse as statuspage_parse
+from scrapers.records import Parsed
+from tests.helpers import make_doc, utc
 from tests.loopback import LoopbackServer, Route
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -169,3 +173,49 @@ def test_aws_post_re_dated_in_place_stays_one_post(series_db: duckdb.DuckDBPyCon
         ("update_posted_at", "2021-12-07T17:08:00Z", "2021-12-07T17:18:00Z")
     ]
     assert any(f == "update_body" and n.startswith("We can confirm") for f, _, n in revisions)
+
+
+# ------------------------------------------------------------------- against the providers' final records
+
+FINAL = {  # source: its last capture of the series, read as the provider's final record
+    "aws-health": ("aws/data.json_2021-12-08T0810Z.json", "/aws/data.json", aws_parse),
+    "github-status": (GITHUB[-1], "/github/summary.json", statuspage_parse),
+    "bitbucket-status": (BITBUCKET[-1], "/bitbucket/summary.json", statuspage_parse),
+}
+
+
+def final_record(source_id: str) -> Parsed:
+    capture, path, parse = FINAL[source_id]
+    return parse(make_doc(f"http://127.0.0.1{path}", (SAMPLES / capture).read_bytes(), fetched_at=utc("2022-02-01Z")))
+
+
+@pytest.mark.parametrize("source_id", sorted(FINAL))
+def test_current_posts_times_and_statuses_equal_the_final_record(
+    series_db: duckdb.DuckDBPyConnection, source_id: str
+) -> None:
+    final = final_record(source_id)
+    for incident in final.incidents:
+        incident_id = f"{source_id}:{incident.native_id}"
+        row = series_db.execute(
+            "select status, resolved_at, removed_at from incidents where incident_id = ?", [incident_id]
+        ).fetchone()
+        assert row == (incident.status, incident.resolved_at, None), incident_id
+        posts = series_db.execute(
+            "select update_id, date_trunc('second', posted_at), status from incident_updates "
+            "where incident_id = ? and removed_at is null order by update_id",
+            [incident_id],
+        ).fetchall()
+        expected = sorted(
+            (u.native_id, u.posted_at.replace(microsecond=0), u.status)
+            for u in final.updates
+            if u.incident_native_id == incident.native_id
+        )
+        assert posts == expected, incident_id
+
+
+def test_nothing_the_final_records_still_list_is_marked_removed(series_db: duckdb.DuckDBPyConnection) -> None:
+    listed = {f"{s}:{i.native_id}" for s in FINAL for i in final_record(s).incidents}
+    removed = series_db.execute("select incident_id from incidents where removed_at is not null").fetchall()
+    assert not listed & {i for (i,) in removed}
+    gone = series_db.execute("select count(*) from incident_updates where removed_at is not null").fetchone()
+    assert gone == (0,)  # the providers took no post down in these series

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from warehouse.db import quote_ident
+from warehouse.readouts.notes import notes_lines
 from warehouse.readouts.text import fmt_acknowledgment, fmt_time
 
 TIMELINE_COLUMNS = (
@@ -26,6 +27,7 @@ TIMELINE_COLUMNS = (
     "source_url",
     "fetched_at",
     "public_url",
+    "note",
 )
 
 
@@ -111,13 +113,20 @@ def _fit(text: str, width: int) -> str:
 
 
 def render_text(
-    rows: list[dict[str, Any]], outages: list[dict[str, Any]], tz: ZoneInfo, width: int | None = None
+    rows: list[dict[str, Any]],
+    outages: list[dict[str, Any]],
+    tz: ZoneInfo,
+    width: int | None = None,
+    notes: list[tuple[str, list[str]]] | None = None,
 ) -> str:
     """The timeline for a terminal ``width`` columns wide (default: this terminal's): time, service, what, status, then
     the title cut to fit. Repeats of one update are one line (with their count and the time of the last); a time
-    marked ``~`` was observed by us, not stated by the source."""
+    marked ``~`` was observed by us, not stated by the source. ``notes`` (the cited sources' catalog notes,
+    ``readouts.notes.source_notes``) come first, each once and whole."""
     width = width or shutil.get_terminal_size((110, 24)).columns
-    lines = []
+    lines = notes_lines(notes or [])
+    if lines:
+        lines.append("")
     if outages:
         lines.append("Complaint spikes and their acknowledgment")
         lines.append(

@@ -9,7 +9,15 @@ from __future__ import annotations
 from importlib import resources
 
 from warehouse.readouts.chart import chart_spec, vl_convert
-from warehouse.readouts.report import Report, event_text, key_facts, summary_cell, summary_columns
+from warehouse.readouts.notes import notes_lines
+from warehouse.readouts.report import (
+    Report,
+    citation_numbers,
+    event_text,
+    key_facts,
+    summary_cell,
+    summary_columns,
+)
 from warehouse.readouts.svg import finish_svg
 from warehouse.readouts.text import fmt_time
 
@@ -48,7 +56,7 @@ def render_html(report: Report) -> str:
                 "kind_label": KIND_LABELS.get(row["kind"], row["kind"]),
                 "text": text,
                 "quote": quote,
-                "cite": report.source_number.get(row["source_url"] or ""),
+                "cites": citation_numbers(report, row),
             }
         )
     sources = [
@@ -74,6 +82,7 @@ def render_html(report: Report) -> str:
         columns=columns,
         others=others,
         events=events,
+        notes=notes_lines(report.notes),
         sources=sources,
         svg=Markup(svg),  # built by vl-convert from escaped text, then re-serialized by ElementTree (finish_svg)
     )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from warehouse.readouts.report import Report, event_text, key_facts, summary_cell, summary_columns
+from warehouse.readouts.notes import notes_lines
+from warehouse.readouts.report import (
+    Report,
+    citation_numbers,
+    event_text,
+    key_facts,
+    summary_cell,
+    summary_columns,
+)
 from warehouse.readouts.text import fmt_time, md_cell, md_text
 
 
@@ -13,6 +21,8 @@ def render_markdown(report: Report) -> str:
     out = [f"# {md_text(report.title)}", ""]
     names = ", ".join(f"`{s}`" for s in report.services) or "every service"
     out += [f"_From {fmt_time(sel.start, tz)} to {fmt_time(sel.end, tz)}; services: {names}._", ""]
+    if report.notes:  # what the catalog says of the cited sources (a reconstruction...), once, before anything else
+        out += [f"> {md_text(line)}" for line in notes_lines(report.notes)] + [""]
     chosen = report.outages[0] if sel.outage_id and report.outages else None
     if chosen is not None:
         out += [f"## Key numbers: {md_text(chosen['outage_id'])}", ""]
@@ -32,8 +42,7 @@ def render_markdown(report: Report) -> str:
         out.append("No events in this window.")
     for row in report.rows:
         text, quote = event_text(row)
-        cite = report.source_number.get(row["source_url"] or "")
-        ref = f" [{cite}]" if cite else ""
+        ref = "".join(f" [{cite}]" for cite in citation_numbers(report, row))
         out.append(f"- **{fmt_time(row['occurred_at'], tz)}** `{row['service_id']}` {md_text(text)}{ref}")
         if quote:
             out.append(f"  > {md_text(quote)}")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from warehouse.readouts.notes import row_citations, source_notes
 from warehouse.readouts.selection import Selection, continuing_incidents, selection_sql
 from warehouse.readouts.text import fmt_acknowledgment, fmt_interval, fmt_time
 from warehouse.reads import dicts, has_view, read_outages
@@ -30,6 +31,7 @@ class Report:
     sources: list[dict[str, Any]] = field(default_factory=list)  # numbered: url, source_ids, fetched (times)
     source_number: dict[str, int] = field(default_factory=dict)
     continuing: list[dict[str, Any]] = field(default_factory=list)  # the service's incidents open past the window
+    notes: list[tuple[str, list[str]]] = field(default_factory=list)  # the cited sources' catalog notes, with their ids
 
 
 def gather(
@@ -78,6 +80,7 @@ def gather(
     )
     if selection.outage_id and picked:
         report.continuing = continuing_incidents(con, picked[0]["service_id"], selection.end)
+    report.notes = source_notes(con, rows)
     _number_sources(report)
     return report
 
@@ -95,21 +98,24 @@ def _number_sources(report: Report) -> None:
     """Number every cited URL in order of first citation, with the fetch times cited."""
     by_url: dict[str, dict[str, Any]] = {}
     for row in report.rows:
-        url = row["source_url"]
-        if not url:
-            continue
-        entry = by_url.setdefault(url, {"url": url, "source_ids": [], "fetched": []})
-        for source_id in (row["source_id"] or "").split(","):
-            if source_id and source_id not in entry["source_ids"]:
-                entry["source_ids"].append(source_id)
-        if row["fetched_at"] is not None and row["fetched_at"] not in entry["fetched"]:
-            entry["fetched"].append(row["fetched_at"])
+        for url, source_ids in row_citations(row):  # a spike row cites each complaint source's own URL
+            entry = by_url.setdefault(url, {"url": url, "source_ids": [], "fetched": []})
+            for source_id in source_ids:
+                if source_id not in entry["source_ids"]:
+                    entry["source_ids"].append(source_id)
+            if row["fetched_at"] is not None and row["fetched_at"] not in entry["fetched"]:
+                entry["fetched"].append(row["fetched_at"])
     report.sources = list(by_url.values())
     for number, entry in enumerate(report.sources, start=1):
         entry["number"] = number
         entry["fetched"].sort()
         entry["source_ids"].sort()
         report.source_number[entry["url"]] = number
+
+
+def citation_numbers(report: Report, row: dict[str, Any]) -> list[int]:
+    """The numbers of the sources a row cites, in its order."""
+    return [report.source_number[url] for url, _ids in row_citations(row) if url in report.source_number]
 
 
 def key_facts(report: Report, outage: dict[str, Any]) -> list[tuple[str, str]]:

@@ -31,6 +31,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "source_url",
     "fetched_at",
     "public_url",
+    "note",
 )
 ROW_ORDER = "occurred_at, service_id, kind, incident_id, title, detail, source_url"  # as sql/timeline_rows.sql
 LEAD_TIME = timedelta(hours=1)  # an outage's export starts this long before its complaints began

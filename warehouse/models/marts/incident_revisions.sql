@@ -1,15 +1,26 @@
 -- Analyst view: what changed each time a source was read. Edited titles, impacts, statuses and times; updates
--- that appeared, were edited or re-dated; updates dated before a read that did not yet show them (backdated); posts
--- and incidents the provider took down (removed). A change is recorded at the read that first showed it, including a
--- return to an earlier value and an edit of a time by milliseconds.
+-- that appeared, were edited, re-dated or replaced by wholly different words at their place; updates dated before a
+-- read that did not yet show them (backdated); posts and incidents the provider took down (removed). A change is
+-- recorded at the read that first showed it, including a return to an earlier value and an edit of a time by
+-- milliseconds.
 with
 
 versions as (
     select * from raw_incident_versions
 ),
 
+identity as (
+    select * from stg_incident_identity
+),
+
 update_versions as (
-    select * from raw_update_versions
+    -- a feed post that is an API update is that update: its changes are the API's (staging/stg_update_identity.sql)
+    select versions.*
+    from raw_update_versions as versions
+    semi join stg_update_identity as posts
+        on posts.raw_incident_id = versions.incident_id
+        and posts.raw_update_id = versions.update_id
+        and posts.kept
 ),
 
 fetches as (
@@ -59,9 +70,9 @@ incident_steps as (
         url,
         seen_at,
         field,
-        lag(value) over (partition by incident_id, url, field order by seen_at) as old_value,
+        lag(value) over (partition by incident_id, url, field order by seen_at, value) as old_value,
         value as new_value,
-        row_number() over (partition by incident_id, url, field order by seen_at) as nth
+        row_number() over (partition by incident_id, url, field order by seen_at, value) as nth
     from incident_fields
     -- a version that states no impact (AWS shows 0 once resolved) is not a change of impact
     where not (field = 'impact' and value is null)
@@ -81,18 +92,33 @@ incident_changes as (
     group by incident_id, field, old_value, new_value, k
 ),
 
+edited_updates as (
+    -- only a post with more than one version can have changed (most never are)
+    select incident_id, update_id from update_versions group by incident_id, update_id having count(*) > 1
+),
+
 update_sightings as (
     select incident_id, update_id, version_hash, source_url as url, first_seen_at as seen_at
     from update_versions
+    semi join edited_updates using (incident_id, update_id)
     union
     select
-        member.incident_id,
-        member.update_id,
-        member.version_hash,
-        document_changes.url,
-        document_changes.fetched_at as seen_at
-    from document_changes
-    join documents using (source_id, url, sha256), unnest(documents.update_versions) as members(member)
+        sightings.incident_id,
+        sightings.update_id,
+        sightings.version_hash,
+        sightings.url,
+        sightings.seen_at
+    from (
+        select
+            member.incident_id,
+            member.update_id,
+            member.version_hash,
+            document_changes.url,
+            document_changes.fetched_at as seen_at
+        from document_changes
+        join documents using (source_id, url, sha256), unnest(documents.update_versions) as members(member)
+    ) as sightings
+    semi join edited_updates using (incident_id, update_id)
 ),
 
 update_fields as (
@@ -114,20 +140,36 @@ update_steps as (
         url,
         seen_at,
         field,
-        lag(value) over (partition by incident_id, update_id, url, field order by seen_at) as old_value,
+        lag(value) over (partition by incident_id, update_id, url, field order by seen_at, value) as old_value,
         value as new_value,
-        row_number() over (partition by incident_id, update_id, url, field order by seen_at) as nth
+        row_number() over (partition by incident_id, update_id, url, field order by seen_at, value) as nth
     from update_fields
 ),
 
 edited as (
-    select incident_id, min(seen_at) as seen_at, field, old_value, new_value
+    -- a post identified by its place in its incident's list (AWS, Statuspage history feeds: a number) whose words are
+    -- now wholly different (fewer than half of the words of both in common) is not an edit: the provider replaced
+    -- it, or inserted or removed a post before it and the places moved (update_replaced, old and new words)
+    select
+        incident_id,
+        min(seen_at) as seen_at,
+        case
+            when field = 'update_body' and regexp_full_match(update_id, '[0-9]{1,4}')
+                and len(list_intersect(any_value(old_words), any_value(new_words)))
+                    < 0.5 * len(list_distinct(list_concat(any_value(old_words), any_value(new_words))))
+                then 'update_replaced'
+            else field
+        end as field,
+        old_value,
+        new_value
     from (
         select
             *,
             row_number() over (
                 partition by incident_id, update_id, url, field, old_value, new_value order by seen_at
-            ) as k
+            ) as k,
+            list_distinct(regexp_extract_all(lower(coalesce(old_value, '')), '\w+')) as old_words,
+            list_distinct(regexp_extract_all(lower(coalesce(new_value, '')), '\w+')) as new_words
         from update_steps
         where nth > 1 and old_value is distinct from new_value
     )
@@ -147,7 +189,13 @@ first_sightings as (
 ),
 
 incident_first_seen as (
-    select incident_id, min(first_seen_at) as first_seen_at from versions group by incident_id
+    -- per raw incident, when the incident it belongs to was first seen through any endpoint
+    select identity.raw_incident_id as incident_id, min(min(versions.first_seen_at)) over (
+        partition by identity.incident_id
+    ) as first_seen_at
+    from versions
+    join identity on identity.raw_incident_id = versions.incident_id
+    group by identity.raw_incident_id, identity.incident_id
 ),
 
 added as (
@@ -202,14 +250,24 @@ removed as (
     where removals.update_id is null
 ),
 
-final as (
+raw_changes as (
     select * from incident_changes
+    -- an incident read through the API and a feed: the API's words, status and times are the incident's
+    semi join identity on identity.raw_incident_id = incident_changes.incident_id
+        and (not identity.from_feed or identity.incident_id = identity.raw_incident_id)
     union all
     select * from added
     union all
     select * from edited
     union all
     select * from backdated
+),
+
+final as (
+    -- under the incident each belongs to (staging/stg_incident_identity.sql); removals are named so already
+    select identity.incident_id, raw_changes.seen_at, raw_changes.field, raw_changes.old_value, raw_changes.new_value
+    from raw_changes
+    join identity on identity.raw_incident_id = raw_changes.incident_id
     union all
     select * from removed
 )

@@ -20,9 +20,11 @@ final as (
         last_errors.last_failed_at,
         last_errors.last_error,
         status.runs,
-        status.failed_runs
+        status.failed_runs,
+        sources.note
     from status
     left join last_errors using (source_id)
+    left join raw_sources as sources using (source_id)
 )
 
 select * from final

@@ -57,11 +57,58 @@ spike_events as (
     from outages
 ),
 
-spike_sources as (
-    -- the count reading that supplied each bucket, to cite
-    select service_id, bucket_start, arg_max(source_url, {'t': observed_at, 'u': source_url}) as source_url, max(observed_at) as fetched_at
+complaint_readings as (
+    -- what each complaint source read, per service and bucket: count readings (the URL read), and counted posts (the
+    -- URL the catalog polls the source from: the pages read carry cursors no reader can follow)
+    select service_id, source_id, bucket_start, source_url, observed_at as seen_at
     from raw_complaint_counts
-    group by service_id, bucket_start
+    union all
+    select complaints.service_id, complaints.source_id, time_bucket(rule.bucket_width, complaints.posted_at),
+        coalesce(sources.url, complaints.source_url), complaints.first_seen_at
+    from stg_complaints as complaints
+    cross join stg_spike_rule as rule
+    left join raw_sources as sources using (source_id)
+    where complaints.counted
+),
+
+source_citations as (
+    -- the reading each source supplied a bucket with, to cite (bucket_start NULL: its latest reading of the service)
+    select
+        service_id,
+        source_id,
+        bucket_start,
+        arg_max(source_url, {'t': seen_at, 'u': source_url}) as source_url,
+        max(seen_at) as fetched_at
+    from complaint_readings
+    group by grouping sets ((service_id, source_id, bucket_start), (service_id, source_id))
+),
+
+spike_sources as (
+    -- each of a spike's sources cited by its own URL, in the order of source_ids (space-separated: a URL has none)
+    select
+        cited.outage_id,
+        cited.kind,
+        string_agg(coalesce(at_bucket.source_url, latest.source_url), ' ' order by cited.position) as source_url,
+        max(coalesce(at_bucket.fetched_at, latest.fetched_at)) as fetched_at
+    from (
+        select
+            outage_id,
+            kind,
+            service_id,
+            case when kind = 'spike_end' then occurred_at - interval 15 minute else occurred_at end as bucket_start,
+            unnest(string_split(source_ids, ',')) as source_id,
+            generate_subscripts(string_split(source_ids, ','), 1) as position
+        from spike_events
+    ) as cited
+    left join source_citations as at_bucket
+        on at_bucket.service_id = cited.service_id
+        and at_bucket.source_id = cited.source_id
+        and at_bucket.bucket_start = cited.bucket_start
+    left join source_citations as latest
+        on latest.service_id = cited.service_id
+        and latest.source_id = cited.source_id
+        and latest.bucket_start is null
+    group by cited.outage_id, cited.kind
 ),
 
 spike_rows as (
@@ -90,11 +137,8 @@ spike_rows as (
         and counts.service_id = spike_events.service_id
         and counts.bucket_start = spike_events.occurred_at
     left join spike_sources
-        on spike_sources.service_id = spike_events.service_id
-        and spike_sources.bucket_start = (
-            case when spike_events.kind = 'spike_end' then spike_events.occurred_at - interval 15 minute
-            else spike_events.occurred_at end
-        )
+        on spike_sources.outage_id = spike_events.outage_id
+        and spike_sources.kind = spike_events.kind
 ),
 
 component_rows as (
@@ -138,8 +182,8 @@ revision_rows as (
     join incidents using (incident_id)
     -- a new update is already an official_update row; status moves are told by the posts themselves
     where revisions.field in (
-        'title', 'impact', 'started_at', 'update_body', 'update_posted_at', 'update_backdated', 'update_removed',
-        'incident_removed'
+        'title', 'impact', 'started_at', 'update_body', 'update_replaced', 'update_posted_at', 'update_backdated',
+        'update_removed', 'incident_removed'
     )
 ),
 
@@ -151,6 +195,19 @@ unioned as (
     select * from component_rows
     union all
     select * from revision_rows
+),
+
+row_notes as (
+    -- the catalog notes of each row's source(s) ("a reconstruction replayed from..."), distinct, ' | '-separated:
+    -- computed once per distinct source_id (a spike's lists several), joined on equality
+    select cited.source_id, string_agg(distinct sources.note, ' | ' order by sources.note) as note
+    from (
+        select source_id, unnest(string_split(source_id, ',')) as one_source_id
+        from (select distinct source_id from unioned where source_id is not null)
+    ) as cited
+    join raw_sources as sources on sources.source_id = cited.one_source_id
+    where sources.note is not null
+    group by cited.source_id
 ),
 
 final as (
@@ -166,8 +223,10 @@ final as (
         detail,
         source_url,
         fetched_at,
-        public_url
+        public_url,
+        row_notes.note
     from unioned
+    left join row_notes using (source_id)
     order by occurred_at, service_id, kind, incident_id
 )
 

@@ -1,8 +1,13 @@
--- One row per official update: its latest version.
+-- One row per official update: its latest version. A post read both through the JSON API and a history feed is the
+-- API's update (staging/stg_update_identity.sql), under the incident it belongs to (stg_incident_identity.sql).
 with
 
 versions as (
     select * from raw_update_versions
+),
+
+identity as (
+    select * from stg_update_identity
 ),
 
 ranked as (
@@ -18,18 +23,21 @@ ranked as (
 
 final as (
     select
-        incident_id,
-        update_id,
-        source_id,
-        posted_at,
-        created_at,
-        status,
-        status_native,
-        body,
-        update_first_seen_at as first_seen_at,
-        first_source_url as source_url
+        identity.incident_id,
+        identity.update_id,
+        ranked.source_id,
+        ranked.posted_at,
+        ranked.created_at,
+        ranked.status,
+        ranked.status_native,
+        ranked.body,
+        ranked.update_first_seen_at as first_seen_at,
+        ranked.first_source_url as source_url
     from ranked
-    where recency = 1
+    join identity
+        on identity.raw_incident_id = ranked.incident_id
+        and identity.raw_update_id = ranked.update_id
+    where ranked.recency = 1 and identity.kept
 )
 
 select * from final

@@ -7,7 +7,8 @@
 --     as Statuspage's summary.json, drops an incident when it closes: not a removal) and still lists an incident
 --     that started before it (a bounded list, such as incidents.json's latest 50, drops the oldest off its end:
 --     not a removal either).
--- Whatever a later read of the source lists again is not removed.
+-- Whatever a later read of the source lists again is not removed. Rows name the incident and post as every view does
+-- (staging/stg_incident_identity.sql, stg_update_identity.sql).
 with
 
 documents as (
@@ -132,12 +133,40 @@ listed_again as (
         ))
 ),
 
-final as (
+removed as (
     select latest_gone.incident_id, latest_gone.update_id, latest_gone.removed_at, latest_gone.source_url
     from latest_gone
     anti join listed_again
         on listed_again.incident_id = latest_gone.incident_id
         and listed_again.update_id is not distinct from latest_gone.update_id
+),
+
+members as (
+    -- how many raw incidents (endpoints) each incident was read through (staging/stg_incident_identity.sql)
+    select incident_id, count(*) as endpoints from stg_incident_identity group by incident_id
+),
+
+final as (
+    -- under the incident and post each belongs to: a post the feed took down that is an API update is the API's to
+    -- remove; an incident read through several endpoints is removed when every one of them took it down
+    select identity.incident_id, identity.update_id, removed.removed_at, removed.source_url
+    from removed
+    join stg_update_identity as identity
+        on identity.raw_incident_id = removed.incident_id
+        and identity.raw_update_id = removed.update_id
+    where identity.kept
+    union all
+    select
+        identity.incident_id,
+        cast(null as varchar) as update_id,
+        max(removed.removed_at) as removed_at,
+        arg_max(removed.source_url, removed.removed_at) as source_url
+    from removed
+    join stg_incident_identity as identity on identity.raw_incident_id = removed.incident_id
+    join members on members.incident_id = identity.incident_id
+    where removed.update_id is null
+    group by identity.incident_id, members.endpoints
+    having count(*) = members.endpoints
 )
 
 select * from final
