@@ -60,7 +60,7 @@ typecheck: $(STAMP) ## mypy (strict on the warehouse and the parsers)
 
 check: lint typecheck test ## Everything CI runs
 
-bench: $(STAMP) ## Benchmarks (poll, load, query, posts) against baselines; ~5 min; BENCH_ARGS="--sources 500 --posts 50000" scales down
+bench: $(STAMP) ## Benchmarks (startup, poll, load, bulk, query, posts, complaints, lake, revisions) against baselines measured in the same run; BENCH_ARGS="--only load,query --sources 500" picks and scales down
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, demo output and caches

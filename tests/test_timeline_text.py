@@ -63,3 +63,28 @@ def test_observed_times_are_marked_and_a_missing_column_is_fine() -> None:
     assert "~ the source gave no time" in text
     plain = render_text([post(0, "Stated", "investigating")], [], ZoneInfo("UTC"), width=100)
     assert "~" not in plain
+
+
+def test_the_acknowledgment_table_keeps_its_columns_whatever_the_delay_says() -> None:
+    """ "no status page tracked" is wider than any delay: the peak column still starts at one place on every line."""
+    spike = {"started_at": T0, "peak_reports": 2491, "peak_at": T0 + timedelta(minutes=45)}
+    outages = [
+        {
+            **spike,
+            "service_id": "aws",
+            "acknowledged_at": T0 + timedelta(minutes=52),
+            "acknowledgment": "acknowledged",
+            "time_to_acknowledge": timedelta(minutes=52),
+        },
+        {
+            **spike,
+            "service_id": "netflix",
+            "acknowledged_at": None,
+            "acknowledgment": "no_status_source",
+            "time_to_acknowledge": None,
+        },
+    ]
+    table = render_text([], outages, ZoneInfo("UTC"), width=200).split("\n\n")[0].splitlines()[1:]
+    assert "no status page tracked" in table[2]
+    assert "52 min" in table[1]
+    assert len({line.index("peak reports" if n == 0 else "2,491") for n, line in enumerate(table)}) == 1, table

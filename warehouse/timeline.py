@@ -129,17 +129,25 @@ def render_text(
         lines.append("")
     if outages:
         lines.append("Complaint spikes and their acknowledgment")
-        lines.append(
-            f"  {'service':<11} {'complaints began':<22} {'first official post':<22} {'delay':>8}  peak reports"
-        )
-        lines += [
-            _fit(
-                f"  {o['service_id']:<11} {fmt_time(o['started_at'], tz):<22} "
-                f"{fmt_time(o['acknowledged_at'], tz):<22} {fmt_acknowledgment(o):>8}  "
+        cells = [
+            (
+                str(o["service_id"]),
+                fmt_time(o["started_at"], tz),
+                fmt_time(o["acknowledged_at"], tz),
+                fmt_acknowledgment(o),
                 f"{o['peak_reports']:,} at {fmt_time(o['peak_at'], tz)}",
-                width,
             )
             for o in outages
+        ]
+        header = ("service", "complaints began", "first official post", "delay", "peak reports")
+        # each column as wide as what it holds ("no status page tracked" is wider than a delay)
+        widths = [max(len(row[i]) for row in [header, *cells]) for i in range(4)]
+        lines += [
+            _fit(
+                f"  {row[0]:<{widths[0]}} {row[1]:<{widths[1]}} {row[2]:<{widths[2]}} {row[3]:>{widths[3]}}  {row[4]}",
+                width,
+            )
+            for row in [header, *cells]
         ]
         lines.append("")
     lines.append("Timeline")
