@@ -369,7 +369,8 @@ def test_runs_that_each_bring_some_sources_refresh_as_a_full_rebuild_computes(tm
         shutil.copyfile(db, rebuilt)
         rebuilt_in_full(rebuilt)
         incremental, full = complaint_relations(db), complaint_relations(rebuilt)
-        assert full["stg_complaint_counts"] and full["complaint_counts_by_source"]
+        assert full["stg_complaint_counts"]
+        assert full["complaint_counts_by_source"]
         for name in COMPLAINT_RELATIONS:
             assert not incremental[name] - full[name], (run_id, name, "rows only the refresh has")
             assert not full[name] - incremental[name], (run_id, name, "rows only the rebuild has")
