@@ -6,13 +6,14 @@ data.json series served through the real pipeline."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pytest
 
-from flows.ingest import ingest
 from tests.loopback import LoopbackServer, Route
+from tests.series import Read, ingest_series
 
 A = ("8:00 AM PST", "We are investigating increased error rates for the widget service in the US-EAST-1 Region.")
 B = ("8:20 AM PST", "We have identified the root cause of the widget errors and are working towards recovery.")
@@ -43,28 +44,16 @@ def data_json(posts: list[tuple[str, str]]) -> bytes:
 
 @pytest.fixture(scope="module")
 def aws_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> duckdb.DuckDBPyConnection:
-    folder = tmp_path_factory.mktemp("aws-places")
-    server = LoopbackServer().start()
-    catalog = folder / "sources.yaml"
-    catalog.write_text(
-        f"""services:
+    def reads(server: LoopbackServer) -> Iterator[Read]:
+        catalog = f"""services:
   - {{id: aws, name: AWS}}
 sources:
   - {{id: aws-health, kind: aws_health, url: "{server.url("/data.json")}", service: aws}}
-""",
-        encoding="utf-8",
-    )
-    db = folder / "aws.duckdb"
-    try:
+"""
         for at, posts in READS:
-            server.routes["/data.json"] = Route(data_json(posts))
-            result = ingest(sources=str(catalog), db=str(db), as_of=at, timeout_seconds=10)
-            assert result.exit_code == 0, result.failures
-    finally:
-        server.stop()
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+            yield at, catalog, {"/data.json": Route(data_json(posts))}
+
+    return ingest_series(tmp_path_factory.mktemp("aws-places") / "aws.duckdb", reads)
 
 
 def revisions(con: duckdb.DuckDBPyConnection, field: str) -> list[tuple[str, str | None, str | None]]:

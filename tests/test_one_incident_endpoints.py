@@ -6,6 +6,7 @@ the incident). Constructed series, then the real GitHub captures of both kinds (
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.ingest import ingest
 from tests.loopback import LoopbackServer, Route
+from tests.series import Read, ingest_series
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ATOM = "application/atom+xml"
@@ -127,23 +128,20 @@ def catalog_text(server: LoopbackServer, service: str, sources: dict[str, str]) 
 
 @pytest.fixture(scope="module")
 def constructed_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> duckdb.DuckDBPyConnection:
-    folder = tmp_path_factory.mktemp("endpoints")
-    server = LoopbackServer().start()
     paths = {"api": "/api/v2/incidents.json", "feed": "/history.atom"}
-    db = folder / "endpoints.duckdb"
-    try:
-        server.routes[paths["feed"]] = Route(FEED, content_type=ATOM)
-        for step, (at, names, incidents) in enumerate(CONSTRUCTED):
-            server.routes[paths["api"]] = Route(json.dumps({"incidents": incidents}).encode())
-            catalog = folder / f"step{step}.yaml"
-            catalog.write_text(catalog_text(server, "ex", {n: paths[n] for n in names}), encoding="utf-8")
-            result = ingest(sources=str(catalog), db=str(db), as_of=at, timeout_seconds=10)
-            assert result.exit_code == 0, result.failures
-    finally:
-        server.stop()
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+
+    def reads(server: LoopbackServer) -> Iterator[Read]:
+        for at, names, incidents in CONSTRUCTED:
+            yield (
+                at,
+                catalog_text(server, "ex", {n: paths[n] for n in names}),
+                {
+                    paths["feed"]: Route(FEED, content_type=ATOM),
+                    paths["api"]: Route(json.dumps({"incidents": incidents}).encode()),
+                },
+            )
+
+    return ingest_series(tmp_path_factory.mktemp("endpoints") / "endpoints.duckdb", reads)
 
 
 def test_api_and_feed_make_one_incident_each(constructed_db: duckdb.DuckDBPyConnection) -> None:
@@ -211,22 +209,14 @@ REAL_PATHS = {"api": "/api/v2/summary.json", "rss": "/history.rss", "atom": "/hi
 def real_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> duckdb.DuckDBPyConnection:
     if not SAMPLES.is_dir():
         pytest.skip("../shared/samples is not present")
-    folder = tmp_path_factory.mktemp("endpoints-real")
-    server = LoopbackServer().start()
-    db = folder / "real.duckdb"
-    try:
-        for step, (at, name, capture) in enumerate(REAL):
+
+    def reads(server: LoopbackServer) -> Iterator[Read]:
+        for at, name, capture in REAL:
             kind = "application/json" if capture.endswith(".json") else "application/xml"
-            server.routes[REAL_PATHS[name]] = Route((SAMPLES / GITHUB / capture).read_bytes(), content_type=kind)
-            catalog = folder / f"step{step}.yaml"
-            catalog.write_text(catalog_text(server, "github", {name: REAL_PATHS[name]}), encoding="utf-8")
-            result = ingest(sources=str(catalog), db=str(db), as_of=at, timeout_seconds=10)
-            assert result.exit_code == 0, result.failures
-    finally:
-        server.stop()
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+            body = Route((SAMPLES / GITHUB / capture).read_bytes(), content_type=kind)
+            yield at, catalog_text(server, "github", {name: REAL_PATHS[name]}), {REAL_PATHS[name]: body}
+
+    return ingest_series(tmp_path_factory.mktemp("endpoints-real") / "real.duckdb", reads)
 
 
 def test_real_incident_read_three_ways_equals_the_final_record(real_db: duckdb.DuckDBPyConnection) -> None:

@@ -4,14 +4,15 @@ Statuspage series served through the real pipeline (loopback server, Prefect flo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import pytest
 
-from flows.ingest import ingest
 from tests.loopback import LoopbackServer, Route
+from tests.series import Read, ingest_series
 
 READS = ("2024-05-01T10:00:00+00:00", "2024-05-01T11:00:00+00:00", "2024-05-01T12:00:00+00:00")
 
@@ -79,30 +80,24 @@ OPEN = [
 
 @pytest.fixture(scope="module")
 def removals_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> duckdb.DuckDBPyConnection:
-    folder = tmp_path_factory.mktemp("removals")
-    server = LoopbackServer().start()
-    catalog = folder / "sources.yaml"
-    catalog.write_text(
-        f"""services:
+    def reads(server: LoopbackServer) -> Iterator[Read]:
+        catalog = f"""services:
   - {{id: svc, name: Svc}}
 sources:
   - {{id: svc-history, kind: statuspage, url: "{server.url("/api/v2/incidents.json")}", service: svc}}
   - {{id: svc-open, kind: statuspage, url: "{server.url("/api/v2/summary.json")}", service: svc}}
-""",
-        encoding="utf-8",
-    )
-    db = folder / "removals.duckdb"
-    try:
+"""
         for at, history, open_now in zip(READS, HISTORY, OPEN, strict=True):
-            server.routes["/api/v2/incidents.json"] = Route(json.dumps({"incidents": history}).encode())
-            server.routes["/api/v2/summary.json"] = Route(json.dumps({"incidents": open_now}).encode())
-            result = ingest(sources=str(catalog), db=str(db), as_of=at, timeout_seconds=10)
-            assert result.exit_code == 0, result.failures
-    finally:
-        server.stop()
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+            yield (
+                at,
+                catalog,
+                {
+                    "/api/v2/incidents.json": Route(json.dumps({"incidents": history}).encode()),
+                    "/api/v2/summary.json": Route(json.dumps({"incidents": open_now}).encode()),
+                },
+            )
+
+    return ingest_series(tmp_path_factory.mktemp("removals") / "removals.duckdb", reads)
 
 
 def test_a_removed_post_is_kept_and_marked(removals_db: duckdb.DuckDBPyConnection) -> None:

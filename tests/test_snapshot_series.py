@@ -3,17 +3,18 @@ incident each with all its updates, the right status path, and the revisions bet
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from flows.ingest import ingest
 from scrapers.kinds.aws_health import parse as aws_parse
 from scrapers.kinds.statuspage import parse as statuspage_parse
 from scrapers.records import Parsed
 from tests.helpers import make_doc, utc
 from tests.loopback import LoopbackServer, Route
+from tests.series import Read, ingest_series
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not present")
@@ -37,11 +38,8 @@ BITBUCKET = [
 
 @pytest.fixture(scope="module")
 def series_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> duckdb.DuckDBPyConnection:
-    folder = tmp_path_factory.mktemp("series")
-    server = LoopbackServer().start()
-    catalog = folder / "sources.yaml"
-    catalog.write_text(
-        f"""services:
+    def reads(server: LoopbackServer) -> Iterator[Read]:
+        catalog = f"""services:
   - {{id: aws, name: AWS}}
   - {{id: github, name: GitHub}}
   - {{id: bitbucket, name: Bitbucket}}
@@ -49,23 +47,20 @@ sources:
   - {{id: aws-health, kind: aws_health, url: "{server.url("/aws/data.json")}", service: aws}}
   - {{id: github-status, kind: statuspage, url: "{server.url("/github/summary.json")}", service: github}}
   - {{id: bitbucket-status, kind: statuspage, url: "{server.url("/bitbucket/summary.json")}", service: bitbucket}}
-""",
-        encoding="utf-8",
-    )
-    db = folder / "series.duckdb"
-    try:
+"""
         for step, (aws_file, captured_at) in enumerate(AWS):
             # the two Statuspage series have two captures each: the first early, the second from step 2 on
-            server.routes["/aws/data.json"] = Route((SAMPLES / aws_file).read_bytes())
-            server.routes["/github/summary.json"] = Route((SAMPLES / GITHUB[min(step // 2, 1)]).read_bytes())
-            server.routes["/bitbucket/summary.json"] = Route((SAMPLES / BITBUCKET[min(step // 2, 1)]).read_bytes())
-            result = ingest(sources=str(catalog), db=str(db), as_of=captured_at, timeout_seconds=10)
-            assert result.exit_code == 0, result.failures
-    finally:
-        server.stop()
-    con = duckdb.connect(str(db), read_only=True)
-    con.execute("SET TimeZone = 'UTC'")
-    return con
+            yield (
+                captured_at,
+                catalog,
+                {
+                    "/aws/data.json": Route((SAMPLES / aws_file).read_bytes()),
+                    "/github/summary.json": Route((SAMPLES / GITHUB[min(step // 2, 1)]).read_bytes()),
+                    "/bitbucket/summary.json": Route((SAMPLES / BITBUCKET[min(step // 2, 1)]).read_bytes()),
+                },
+            )
+
+    return ingest_series(tmp_path_factory.mktemp("series") / "series.duckdb", reads)
 
 
 def test_aws_console_event_is_one_incident_with_its_whole_path(series_db: duckdb.DuckDBPyConnection) -> None:
