@@ -24,6 +24,7 @@ from scrapers import registry
 from scrapers.bodystore import body_path
 from scrapers.bulk_counts import Deferred, read_bulk_counts, takes
 from scrapers.catalog import Catalog, Source
+from scrapers.fetch_errors import failure_reason
 from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
 from scrapers.landing_files import LandingFiles
 from scrapers.landing_files import read_jsonl as read_jsonl  # re-exported for the flows
@@ -118,7 +119,7 @@ class _Stage:
         source = self.sources[fetch["source_id"]]
         url, fetched_at = fetch["url"], fetch["fetched_at"]
         if fetch.get("error"):
-            reason = _fetch_reason(fetch) + _error_body_reason(self.store, source.kind, fetch)
+            reason = failure_reason(self.store, source.kind, fetch)
             self.fail(source.id, url, fetched_at, reason)
             return
         if fetch.get("withheld"):
@@ -466,38 +467,6 @@ def status_sources(catalog: Catalog, service_id: str) -> list[str]:
         for source in catalog.sources
         if source.service == service_id and registry.get(source.kind).category != "complaints"
     )
-
-
-def _error_body_reason(store: Path, kind: str, fetch: dict[str, Any]) -> str:
-    """What the error body itself says, when the kind can read it (Mastodon: "hashtag timelines are disabled")."""
-    if not fetch.get("sha256"):
-        return ""
-    path = body_path(store, fetch["sha256"])
-    if not path.exists():
-        return ""
-    doc = Document(
-        source_id=fetch["source_id"],
-        url=fetch["url"],
-        body=path.read_bytes(),
-        content_type=fetch.get("content_type"),
-        fetched_at=parse_iso_utc(fetch["fetched_at"], what="fetched_at"),
-        meta=json.loads(fetch.get("meta") or "{}"),
-    )
-    try:
-        registry.get(kind).parse(doc)
-    except ParseError as exc:
-        return f": {exc}"
-    return ""
-
-
-def _fetch_reason(fetch: dict[str, Any]) -> str:
-    status = fetch.get("http_status")
-    error = str(fetch.get("error") or "")
-    if status is not None:
-        # "HTTP 503" → "HTTP 503 from the server"; a longer error (a refused redirect, why no retry) is kept whole
-        detail = error.removeprefix(f"HTTP {status}").lstrip(":; ")
-        return f"HTTP {status} from the server" + (f"; {detail}" if detail else "")
-    return error
 
 
 def _now_iso() -> str:
