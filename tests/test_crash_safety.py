@@ -35,6 +35,7 @@ import pytest
 from flows.ingest import ingest
 from flows.paths import runs_dir
 from tests.hostile import Act, Hit, HostileServer
+from tests.loopback import LoopbackServer
 from tests.test_ingest_flow import COUNTS, INCIDENTS, SUMMARY, content_hash
 from warehouse.crashpoints import KILL_AT
 from warehouse.db import connect, migration_files
@@ -85,7 +86,7 @@ ROUTES = {
 }
 
 
-def write_catalog(folder: Path, server: HostileServer) -> Path:
+def write_catalog(folder: Path, server: HostileServer | LoopbackServer) -> Path:
     catalog = folder / "sources.yaml"
     catalog.write_text(
         f"""services:

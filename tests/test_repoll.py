@@ -30,6 +30,7 @@ from scrapers.records import RECORD_TABLES
 from tests.helpers import utc
 from tests.loopback import LoopbackServer, Route
 from tests.test_conditional import INCIDENTS_PATH, SIGHTINGS, SUMMARY_PATH, serve_with_etags
+from tests.test_crash_safety import write_catalog
 from tests.test_ingest_flow import INCIDENTS, SUMMARY, content_hash, serve_good
 from warehouse.files import WarehouseFiles
 from warehouse.load import load_landing
@@ -188,30 +189,12 @@ def serve_mixed(server: LoopbackServer) -> Path:
     return toots
 
 
-def mixed_catalog(folder: Path, server: LoopbackServer) -> Path:
-    catalog = folder / "sources.yaml"
-    catalog.write_text(
-        f"""services:
-  - {{id: example, name: Example Co, aliases: [example], depends_on: []}}
-  - {{id: aws, name: Amazon Web Services, aliases: [aws], depends_on: []}}
-sources:
-  - {{id: status, kind: statuspage, url: "{server.url("/good")}", service: example}}
-  - {{id: counts, kind: report_counts, url: "{server.url("/counts.csv")}"}}
-  - {{id: feed, kind: feed, url: "{server.url("/feed.rss")}", service: example}}
-  - {{id: toots, kind: mastodon, url: "{server.url("/api/v1/timelines/tag/outage")}"}}
-  - {{id: aws-health, kind: aws_health, url: "{server.url("/aws/data.json")}", service: aws}}
-""",
-        encoding="utf-8",
-    )
-    return catalog
-
-
 @pytest.mark.usefixtures("prefect_harness")
 def test_parsing_while_the_crawl_runs_gives_the_warehouse_parsing_after_it_gives(
     tmp_path: Path, loopback: LoopbackServer
 ) -> None:
     serve_mixed(loopback)
-    catalog = mixed_catalog(tmp_path, loopback)
+    catalog = write_catalog(tmp_path, loopback)
     db = tmp_path / "overlap.duckdb"
     result = ingest(sources=str(catalog), db=str(db), timeout_seconds=5, as_of=T1)
     assert result.documents_parsed >= 5, result
@@ -335,7 +318,7 @@ def test_two_crawl_processes_over_their_own_hosts_stage_what_one_stages(
     other_host = loopback.base_url.replace("127.0.0.1", "localhost")  # the same server under a second host name
     catalog = tmp_path / "sources.yaml"
     catalog.write_text(
-        mixed_catalog(tmp_path, loopback)
+        write_catalog(tmp_path, loopback)
         .read_text(encoding="utf-8")
         .replace(f"{loopback.base_url}/feed", f"{other_host}/feed")
         .replace(f"{loopback.base_url}/api", f"{other_host}/api")
