@@ -20,12 +20,15 @@ TABLES = ("runs", "services", "sources", "fetches", *RECORD_TABLES, "errors", "d
 
 def _json_line(row: dict[str, Any]) -> str:
     """One landing row as a line of JSON. orjson writes it several times faster than the json module (encoding was
-    the parse stage's biggest cost); what it refuses (an integer beyond 64 bits, a lone surrogate) goes through json,
-    as before."""
+    the parse stage's biggest cost); what it refuses (an integer beyond 64 bits, a lone surrogate) goes through json.
+
+    A lone surrogate (a provider's ``"\\ud800"`` escape with no pair) is not text: UTF-8 cannot hold it and DuckDB
+    refuses the escape, so it becomes U+FFFD, the replacement character. The body keeps the provider's bytes."""
     try:
         return orjson.dumps(row, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
     except orjson.JSONEncodeError:
-        return json.dumps(row, default=str, ensure_ascii=False) + "\n"
+        line = json.dumps(row, default=str, ensure_ascii=False) + "\n"
+        return line.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scrapers.bodystore import body_path
 from scrapers.catalog import parse_catalog
 from scrapers.landing import TABLES, build_landing
 from scrapers.spider import store_body
@@ -16,6 +17,7 @@ from tests.test_ingest_flow import INCIDENTS, SUMMARY
 
 AT = "2021-12-07T17:00:00+00:00"
 SOURCES = 12
+AT_DT = datetime(2021, 12, 7, 17, tzinfo=UTC)
 
 
 def catalog_text() -> str:
@@ -87,3 +89,26 @@ def test_workers_write_the_same_landing_as_one_process(tmp_path: Path) -> None:
     assert "got an HTML page" in " ".join(two.failed_sources["s3"])
     assert "HTTP 503" in " ".join(two.failed_sources["s5"])
     assert (two.documents_parsed, two.documents_unchanged) == (2 * SOURCES - 1, 0)  # a fetch error is not parsed
+
+
+def test_a_lone_surrogate_in_a_body_lands_as_a_replacement_character(tmp_path: Path) -> None:
+    """JSON may escape half a UTF-16 pair ("\\ud800"); Python reads it into a str UTF-8 cannot hold. The run lands
+    every source (the other sources too), the text shows U+FFFD, DuckDB reads the landing, and the body is kept."""
+    import duckdb
+
+    store = tmp_path / "bodies"
+    write_run(tmp_path / "run", store)
+    fetches = [json.loads(line) for line in (tmp_path / "run" / "fetches.jsonl").read_text().splitlines()]
+    name = SUMMARY["incidents"][0]["name"]
+    body = json.dumps(SUMMARY).replace(json.dumps(name), '"half \\ud800 pair"').encode()
+    fetches[0]["sha256"] = store_body(store, body)
+    (tmp_path / "run" / "fetches.jsonl").write_text("".join(json.dumps(f) + "\n" for f in fetches), encoding="utf-8")
+
+    summary = build_landing(tmp_path / "run", store, parse_catalog(catalog_text(), "catalog.yaml"), "run", AT_DT)
+
+    assert summary.rows["incidents"] == 2 * SOURCES - 2
+    assert set(summary.failed_sources) == {"s3", "s5"}
+    landed = tmp_path / "run" / "landing" / "incidents.jsonl"
+    titles = {row[0] for row in duckdb.sql(f"select title from read_json('{landed}')").fetchall()}
+    assert "half \ufffd pair" in titles
+    assert body_path(store, fetches[0]["sha256"]).read_bytes() == body  # the provider's bytes, as sent
