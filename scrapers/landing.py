@@ -22,7 +22,8 @@ from typing import Any
 
 from scrapers import registry
 from scrapers.bodystore import body_path
-from scrapers.bulk_counts import Deferred, read_bulk_counts, takes
+from scrapers.bulk_common import Deferred
+from scrapers.bulk_parse import READERS, read_batch, reader_for
 from scrapers.catalog import Catalog, Source
 from scrapers.fetch_errors import failure_reason
 from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
@@ -99,7 +100,9 @@ class _Stage:
         self.previous = previous
         self.sources = {source.id: source for source in catalog.sources}  # Catalog.source() scans: once here
         self.part = StagedPart()
-        self.deferred: list[Deferred] = []  # bodies DuckDB reads together (scrapers/bulk_counts.py)
+        # bodies DuckDB reads together, by kind (scrapers/bulk_parse.py), with their bytes
+        self.deferred: dict[str, list[Deferred]] = {}
+        self.deferred_bytes: dict[str, int] = {}
 
     def fail(self, source_id: str, url: str, failed_at: str, reason: str) -> None:
         errors = self.part.errors
@@ -131,8 +134,14 @@ class _Stage:
             self.files.write("resightings", {"run_id": self.run_id, **key, "observed_at": observed.isoformat()})
             self.part.unchanged += 1
             return
-        if takes(source.kind):
-            self.deferred.append(Deferred(source, fetch, observed))
+        reader = reader_for(source.kind, fetch)
+        if reader is not None:
+            self.deferred.setdefault(source.kind, []).append(Deferred(source, fetch, observed))
+            size = self.deferred_bytes[source.kind] = self.deferred_bytes.get(source.kind, 0) + int(
+                fetch.get("bytes") or 0
+            )
+            if reader.batch_bytes is not None and size >= reader.batch_bytes:
+                self.read_deferred(source.kind)
             return
         self.parse_body(source, fetch, observed)
 
@@ -228,14 +237,16 @@ class _Stage:
             self.fail(source.id, doc.url, doc.fetched_at.isoformat(), reason)
         written.counted = not unknown
 
-    def read_deferred(self) -> None:
-        """Parse the deferred bodies set-based; the ones DuckDB cannot read as the parser would go to the parser."""
-        left = read_bulk_counts(
-            self.deferred, self.store, self.catalog, lambda path, rows: self.files.append_file("counts", path, rows)
-        )
-        self.part.parsed += len(self.deferred) - len(left)
-        for item in left:
-            self.parse_body(item.source, item.fetch, item.observed)
+    def read_deferred(self, kind: str | None = None) -> None:
+        """Parse the deferred bodies (of ``kind``, or all) set-based; the ones DuckDB cannot read as the parser would
+        go to the parser."""
+        for name in [kind] if kind is not None else list(self.deferred):
+            deferred = self.deferred.pop(name, [])
+            self.deferred_bytes.pop(name, None)
+            left = read_batch(READERS[name], deferred, self.store, self.catalog, self.files.append_file)
+            self.part.parsed += len(deferred) - len(left)
+            for item in left:
+                self.parse_body(item.source, item.fetch, item.observed)
 
     def write_errors(self) -> None:
         for (source_id, url), (failed_at, reasons) in self.part.errors.items():
