@@ -24,7 +24,7 @@ import orjson
 from scrapers.catalog import Source
 from warehouse.db import quote_ident  # the one quoting helper
 
-BULK_ENV = "OUTAGES_BULK_PARSE"  # "0": every body in Python (the reference path); "all": no size threshold
+BULK_ENV = "OUTAGES_BULK_PARSE"  # "0": every body in Python (the reference); "all": no size threshold; or kinds
 MEMORY_LIMIT = "512MB"  # DuckDB's bound while it reads the bodies (it spills beyond, to a temporary folder)
 
 # Appends a JSON Lines file of rows written by DuckDB to a landing table: (table, file, rows).
@@ -40,10 +40,16 @@ class Deferred:
     observed: datetime
 
 
-def bulk_mode() -> str:
-    """``off`` (OUTAGES_BULK_PARSE=0), ``all`` (=all: every deferred body goes to DuckDB, however few) or ``on``."""
+def bulk_mode(kind: str) -> str:
+    """How the parse stage treats ``kind``'s bodies, by OUTAGES_BULK_PARSE: ``off`` ("0", or a comma-separated list
+    of kinds that leaves this one out: "report_counts" keeps only the count CSVs' reader), ``all`` ("all": every
+    deferred body goes to DuckDB, however few) or ``on`` (unset, "1", or a list naming the kind)."""
     value = os.environ.get(BULK_ENV, "").strip().lower()
-    return "off" if value == "0" else "all" if value == "all" else "on"
+    if value in ("", "1"):
+        return "on"
+    if value in ("0", "all"):
+        return "off" if value == "0" else "all"
+    return "on" if kind in {name.strip() for name in value.split(",")} else "off"
 
 
 def sql_text(name: str) -> str:

@@ -50,16 +50,15 @@ READERS: dict[str, BulkReader] = {
 def reader_for(kind: str, fetch: dict[str, object]) -> BulkReader | None:
     """The reader the parse stage defers this fetched body to, or None (parse it in Python now)."""
     reader = READERS.get(kind)
-    if reader is None or bulk_mode() == "off" or not reader.defers(fetch):
+    if reader is None or bulk_mode(kind) == "off" or not reader.defers(fetch):
         return None
     return reader
 
 
-def read_batch(
-    reader: BulkReader, deferred: list[Deferred], store: Path, catalog: Catalog, append: Append
-) -> list[Deferred]:
-    """The deferred bodies the reader leaves to the Python parser (all of them below its threshold)."""
+def read_batch(kind: str, deferred: list[Deferred], store: Path, catalog: Catalog, append: Append) -> list[Deferred]:
+    """The deferred bodies of ``kind`` its reader leaves to the Python parser (all of them below its threshold)."""
+    reader = READERS[kind]
     size = sum(int(str(item.fetch.get("bytes") or 0)) for item in deferred)
-    if size < reader.min_bytes and bulk_mode() != "all":
+    if size < reader.min_bytes and bulk_mode(kind) != "all":
         return list(deferred)
     return reader.read(deferred, store, catalog, append)

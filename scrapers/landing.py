@@ -23,7 +23,7 @@ from typing import Any
 from scrapers import registry
 from scrapers.bodystore import body_path
 from scrapers.bulk_common import Deferred
-from scrapers.bulk_parse import READERS, read_batch, reader_for
+from scrapers.bulk_parse import read_batch, reader_for
 from scrapers.catalog import Catalog, Source
 from scrapers.fetch_errors import failure_reason
 from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
@@ -243,7 +243,7 @@ class _Stage:
         for name in [kind] if kind is not None else list(self.deferred):
             deferred = self.deferred.pop(name, [])
             self.deferred_bytes.pop(name, None)
-            left = read_batch(READERS[name], deferred, self.store, self.catalog, self.files.append_file)
+            left = read_batch(name, deferred, self.store, self.catalog, self.files.append_file)
             self.part.parsed += len(deferred) - len(left)
             for item in left:
                 self.parse_body(item.source, item.fetch, item.observed)
