@@ -65,6 +65,7 @@ class LandingSummary:
     skipped_sources: dict[str, str] = field(default_factory=dict)  # source id -> why it did not run (not a failure)
     rows: dict[str, int] = field(default_factory=dict)
     documents_parsed: int = 0  # bodies parsed
+    documents_set_based: int = 0  # of those, the ones DuckDB read (scrapers/bulk_parse.py)
     documents_unchanged: int = 0  # bodies the warehouse already held the records of: not parsed, resighted
 
     @property
@@ -245,6 +246,7 @@ class _Stage:
             self.deferred_bytes.pop(name, None)
             left = read_batch(name, deferred, self.store, self.catalog, self.files.append_file)
             self.part.parsed += len(deferred) - len(left)
+            self.part.set_based += len(deferred) - len(left)
             for item in left:
                 self.parse_body(item.source, item.fetch, item.observed)
 
@@ -265,6 +267,7 @@ class StagedPart:
     seen_sources: set[str] = field(default_factory=set)
     skipped: dict[str, str] = field(default_factory=dict)
     parsed: int = 0
+    set_based: int = 0
     unchanged: int = 0
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -424,6 +427,7 @@ def _summarize(
         errors.update({key: reasons for key, (_at, reasons) in part.errors.items()})
         summary.skipped_sources.update(part.skipped)
         summary.documents_parsed += part.parsed
+        summary.documents_set_based += part.set_based
         summary.documents_unchanged += part.unchanged
     for entry in planned:
         key = (entry["source_id"], entry["url"])

@@ -182,7 +182,10 @@ def _generated(count: int) -> dict[str, bytes]:
     return {f"generated-{n}": make_body(n) for n in range(count)}
 
 
-def _stage(tmp_path: Path, name: str, bodies: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, mode: str) -> Path:
+def _stage(
+    tmp_path: Path, name: str, bodies: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, mode: str
+) -> tuple[Path, int]:
+    """The landing folder of a run that fetched ``bodies`` (one source each), and how many DuckDB read."""
     store = tmp_path / "bodies"
     run_dir = tmp_path / name
     run_dir.mkdir()
@@ -211,8 +214,9 @@ def _stage(tmp_path: Path, name: str, bodies: dict[str, bytes], monkeypatch: pyt
     (run_dir / "fetches.jsonl").write_text("".join(json.dumps(f) + "\n" for f in fetches), encoding="utf-8")
     catalog = parse_catalog("".join(lines), "catalog.yaml")
     monkeypatch.setenv(BULK_ENV, mode)
-    build_landing(run_dir, store, catalog, "run", datetime(2026, 11, 1, 12, tzinfo=UTC), workers=1)
-    return run_dir / "landing"
+    summary = build_landing(run_dir, store, catalog, "run", datetime(2026, 11, 1, 12, tzinfo=UTC), workers=1)
+    assert summary.documents_parsed == len(bodies)
+    return run_dir / "landing", summary.documents_set_based
 
 
 def _differences(sql_path: Path, python_path: Path) -> list[tuple[object, ...]]:
@@ -239,9 +243,13 @@ def _differences(sql_path: Path, python_path: Path) -> list[tuple[object, ...]]:
     return rows
 
 
-def _compare(tmp_path: Path, bodies: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    sql = _stage(tmp_path, "sql", bodies, monkeypatch, "all")
-    python = _stage(tmp_path, "python", bodies, monkeypatch, "0")
+def _compare(
+    tmp_path: Path, bodies: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, mode: str = "all"
+) -> dict[str, int]:
+    """Rows per landing table of the run both ways (and ``set_based``: the bodies DuckDB read), after comparing them."""
+    sql, set_based = _stage(tmp_path, "sql", bodies, monkeypatch, mode)
+    python, none = _stage(tmp_path, "python", bodies, monkeypatch, "0")
+    assert none == 0
     for table in COMPARED:
         sql_rows = sum(1 for _ in (sql / f"{table}.jsonl").open(encoding="utf-8"))
         python_rows = sum(1 for _ in (python / f"{table}.jsonl").open(encoding="utf-8"))
@@ -256,7 +264,8 @@ def _compare(tmp_path: Path, bodies: dict[str, bytes], monkeypatch: pytest.Monke
             assert _differences(sql / f"{table}.jsonl", python / f"{table}.jsonl") == [], table
     for table in ("fetches", "resightings"):
         assert (sql / f"{table}.jsonl").read_text() == (python / f"{table}.jsonl").read_text(), table
-    return {table: sum(1 for _ in (sql / f"{table}.jsonl").open(encoding="utf-8")) for table in COMPARED}
+    rows = {table: sum(1 for _ in (sql / f"{table}.jsonl").open(encoding="utf-8")) for table in COMPARED}
+    return {**rows, "set_based": set_based}
 
 
 def _taken(tmp_path: Path, bodies: dict[str, bytes]) -> set[str]:
@@ -316,6 +325,25 @@ def test_generated_pages_read_the_same(tmp_path: Path, monkeypatch: pytest.Monke
     assert rows["updates"] > 100
     assert rows["errors"] == 0
     assert _taken(tmp_path, bodies) == set(bodies)  # and it is DuckDB that read them all
+
+
+def test_a_big_run_is_read_in_batches_and_its_rest_by_the_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default: a batch goes to DuckDB once 32 MB are deferred; what is left at the end, under 16 MB, goes to the
+    parser. The landing is the parser's all the same."""
+    from scrapers.bulk_parse import STATUSPAGE_BATCH_BYTES, STATUSPAGE_MIN_BYTES
+
+    bodies: dict[str, bytes] = {}
+    for label, body in _generated(2000).items():
+        bodies[label] = body
+        if sum(map(len, bodies.values())) > STATUSPAGE_BATCH_BYTES + STATUSPAGE_MIN_BYTES // 4:
+            break
+    rows = _compare(tmp_path, bodies, monkeypatch, mode="1")
+    assert rows["errors"] == 0
+    assert 0 < rows["set_based"] < len(bodies)  # one batch by DuckDB, the rest by the parser
+    (tmp_path / "small").mkdir()
+    assert _compare(tmp_path / "small", _generated(5), monkeypatch, mode="1")["set_based"] == 0  # a few: the parser
 
 
 def test_real_captures_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
