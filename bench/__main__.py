@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import bulk, complaints, lake, load, poll, posts, query, revisions, startup
+from bench import bulk, complaints, lake, load, parse, poll, posts, query, revisions, startup
 from bench.common import ROOT, Row, machine, table
 
 SECTION = "## Benchmarks"
@@ -86,6 +86,8 @@ BENCHES: dict[str, Bench] = {
     # the load's sizes, into a DuckLake against a DuckDB file (bench/lake.py)
     "lake": lambda args, work: lake.run(args.load_counts, args.load_updates, work),
     "revisions": lambda args, work: revisions.run(args.revision_sources, work),
+    # the parse stage over Statuspage bodies: DuckDB (scrapers/bulk_statuspage.py) against the Python parser
+    "parse": lambda args, work: parse.run(args.parse_sources, work),
 }
 DEFAULT = tuple(BENCHES)
 
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--revision-sources", type=int, default=200, help="revisions: Statuspage sources read 2,000 times (default 200)"
+    )
+    parser.add_argument(
+        "--parse-sources", type=int, default=3000, help="parse: Statuspage bodies parsed both ways (default 3000)"
     )
     parser.add_argument("--startup-runs", type=int, default=3, help="startup: runs of each command (median shown)")
     parser.add_argument(

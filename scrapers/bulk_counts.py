@@ -11,42 +11,21 @@ error exactly as before. Nothing is lost: a file is either wholly the SQL path's
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from scrapers.bodystore import body_path
+from scrapers.bulk_common import BULK_ENV as BULK_ENV  # re-exported: the switch the tests and benchmarks set
+from scrapers.bulk_common import Deferred as Deferred  # re-exported
+from scrapers.bulk_common import bulk_connection, copy_rows, files_table, insert_rows, sql_text
 from scrapers.catalog import Catalog, Source
 from warehouse.db import quote_ident  # the one quoting helper (header names come from the file)
 
 # The kinds whose bodies this module reads, with the columns their header must name (the parser's REQUIRED).
 BULK_KINDS: dict[str, tuple[str, ...]] = {"report_counts": ("service", "bucket_start", "reports")}
 OPTIONAL_COLUMNS = ("baseline",)
-MEMORY_LIMIT = "512MB"  # DuckDB's bound while it reads the bodies (it spills beyond, to a temporary folder)
-
-
-@dataclass(slots=True)
-class Deferred:
-    """A fetched body left for the bulk reader: the fetch record as the parse stage saw it."""
-
-    source: Source
-    fetch: dict[str, Any]
-    observed: datetime
-
-
-BULK_ENV = "OUTAGES_BULK_PARSE"  # "0": parse every body in Python (the reference path; the benchmark's "before")
-
-
-def takes(kind: str) -> bool:
-    """Whether the parse stage defers bodies of ``kind`` to :func:`read_bulk_counts`."""
-    return kind in BULK_KINDS and os.environ.get(BULK_ENV, "").strip() != "0"
 
 
 def _plain_header(body: bytes, kind: str) -> tuple[str, ...] | None:
@@ -72,10 +51,6 @@ def _plain_header(body: bytes, kind: str) -> tuple[str, ...] | None:
         and "filename" not in header  # the name of the column read_csv adds
     )
     return header if plain else None
-
-
-def _sql() -> str:
-    return resources.files("scrapers.bulk_sql").joinpath("report_counts.sql").read_text(encoding="utf-8")
 
 
 def read_bulk_counts(
@@ -118,30 +93,15 @@ def _read(
 ) -> list[Deferred]:
     """The fetched files whose every row the query was sure of, after appending their rows; none when DuckDB could
     not read the batch at all (then every file goes to the parser)."""
-    spill = tempfile.TemporaryDirectory(prefix="outages-bulk-spill-")
     # bounded: a year of counts is millions of rows of text, which spill to disk rather than fill the parse's memory
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill.name})
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute(
-            "CREATE TEMP TABLE bulk_files (item INTEGER, filename VARCHAR, source_id VARCHAR,"
-            " fetched_at TIMESTAMPTZ, observed_at VARCHAR, source_url VARCHAR)"
-        )
-        items = [(name, item) for name, group in by_file.items() for item in group]
-        _insert(
-            con,
-            "bulk_files",
-            [
-                (n, name, item.source.id, item.observed, item.observed.isoformat(), item.fetch["url"])
-                for n, (name, item) in enumerate(items)
-            ],
-        )
+    with bulk_connection() as con:
+        items = files_table(con, by_file)
         try:
             _load_csv(con, headers)
         except duckdb.Error:
             return []
         _resolve_services(con, catalog, {item.source.id: item.source for items in by_file.values() for item in items})
-        con.execute(f"CREATE TEMP TABLE bulk_rows AS\n{_sql()}")
+        con.execute(f"CREATE TEMP TABLE bulk_rows AS\n{sql_text('report_counts.sql')}")
         con.execute("DROP TABLE bulk_csv")
         rows = con.execute(
             """
@@ -155,10 +115,7 @@ def _read(
         ).fetchall()
         taken = [int(row[0]) for row in rows]
         _write(con, taken, append_counts)
-        return [items[n][1] for n in taken]
-    finally:
-        con.close()
-        spill.cleanup()
+        return [items[n] for n in taken]
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, headers: dict[tuple[str, ...], list[str]]) -> None:
@@ -193,18 +150,11 @@ def _resolve_services(con: duckdb.DuckDBPyConnection, catalog: Catalog, sources:
     names = con.execute("SELECT DISTINCT service FROM bulk_csv WHERE service IS NOT NULL").fetchall()
     con.execute("CREATE TEMP TABLE bulk_names (raw VARCHAR, name VARCHAR, service_id VARCHAR)")
     stripped = [(str(raw), str(raw).strip()) for (raw,) in names]
-    _insert(con, "bulk_names", [(raw, name, catalog.resolve_service(name) if name else None) for raw, name in stripped])
+    insert_rows(
+        con, "bulk_names", [(raw, name, catalog.resolve_service(name) if name else None) for raw, name in stripped]
+    )
     con.execute("CREATE TEMP TABLE bulk_sources (source_id VARCHAR, service_id VARCHAR)")
-    _insert(con, "bulk_sources", [(source.id, source.service) for source in sources.values()])
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` into ``table`` in one statement (a list per column, unnested), not one statement per row."""
-    if not rows:
-        return
-    columns = list(zip(*rows, strict=True))
-    unnested = ", ".join("unnest(?)" for _ in columns)
-    con.execute(f"INSERT INTO {quote_ident(table)} SELECT {unnested}", [list(values) for values in columns])
+    insert_rows(con, "bulk_sources", [(source.id, source.service) for source in sources.values()])
 
 
 def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Callable[[Path, int], None]) -> None:
@@ -212,30 +162,19 @@ def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Call
     if not taken:
         return
     con.execute("CREATE TEMP TABLE bulk_taken AS SELECT unnest($taken::INTEGER[]) AS item", {"taken": taken})
-    with tempfile.TemporaryDirectory(prefix="outages-bulk-") as folder:
-        target = Path(folder) / "counts.jsonl"
-        con.execute(
-            f"""
-            COPY (
-                SELECT
-                    rows.service,
-                    rows.bucket_start,
-                    rows.reports,
-                    rows.baseline,
-                    rows.service_id,
-                    files.source_id,
-                    files.observed_at,
-                    files.source_url
-                FROM bulk_rows AS rows
-                JOIN bulk_files AS files USING (item)
-                WHERE item IN (SELECT item FROM bulk_taken)
-                ORDER BY item
-            ) TO {_literal(str(target))} (FORMAT json)
-            """
-        )
-        written = con.execute("SELECT count(*) FROM bulk_rows WHERE item IN (SELECT item FROM bulk_taken)").fetchone()
-        append_counts(target, int(written[0]) if written else 0)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    query = """
+        SELECT
+            rows.service,
+            rows.bucket_start,
+            rows.reports,
+            rows.baseline,
+            rows.service_id,
+            files.source_id,
+            files.observed_at,
+            files.source_url
+        FROM bulk_rows AS rows
+        JOIN bulk_files AS files USING (item)
+        WHERE item IN (SELECT item FROM bulk_taken)
+        ORDER BY item
+    """
+    copy_rows(con, query, "counts", lambda _table, path, rows: append_counts(path, rows))

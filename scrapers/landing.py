@@ -22,7 +22,8 @@ from typing import Any
 
 from scrapers import registry
 from scrapers.bodystore import body_path
-from scrapers.bulk_counts import Deferred, read_bulk_counts, takes
+from scrapers.bulk_common import Deferred
+from scrapers.bulk_parse import read_batch, reader_for
 from scrapers.catalog import Catalog, Source
 from scrapers.fetch_errors import failure_reason
 from scrapers.landing_files import TABLES as TABLES  # re-exported: the landing's tables
@@ -64,6 +65,7 @@ class LandingSummary:
     skipped_sources: dict[str, str] = field(default_factory=dict)  # source id -> why it did not run (not a failure)
     rows: dict[str, int] = field(default_factory=dict)
     documents_parsed: int = 0  # bodies parsed
+    documents_set_based: int = 0  # of those, the ones DuckDB read (scrapers/bulk_parse.py)
     documents_unchanged: int = 0  # bodies the warehouse already held the records of: not parsed, resighted
 
     @property
@@ -99,7 +101,9 @@ class _Stage:
         self.previous = previous
         self.sources = {source.id: source for source in catalog.sources}  # Catalog.source() scans: once here
         self.part = StagedPart()
-        self.deferred: list[Deferred] = []  # bodies DuckDB reads together (scrapers/bulk_counts.py)
+        # bodies DuckDB reads together, by kind (scrapers/bulk_parse.py), with their bytes
+        self.deferred: dict[str, list[Deferred]] = {}
+        self.deferred_bytes: dict[str, int] = {}
 
     def fail(self, source_id: str, url: str, failed_at: str, reason: str) -> None:
         errors = self.part.errors
@@ -131,8 +135,14 @@ class _Stage:
             self.files.write("resightings", {"run_id": self.run_id, **key, "observed_at": observed.isoformat()})
             self.part.unchanged += 1
             return
-        if takes(source.kind):
-            self.deferred.append(Deferred(source, fetch, observed))
+        reader = reader_for(source.kind, fetch)
+        if reader is not None:
+            self.deferred.setdefault(source.kind, []).append(Deferred(source, fetch, observed))
+            size = self.deferred_bytes[source.kind] = self.deferred_bytes.get(source.kind, 0) + int(
+                fetch.get("bytes") or 0
+            )
+            if reader.batch_bytes is not None and size >= reader.batch_bytes:
+                self.read_deferred(source.kind)
             return
         self.parse_body(source, fetch, observed)
 
@@ -228,14 +238,17 @@ class _Stage:
             self.fail(source.id, doc.url, doc.fetched_at.isoformat(), reason)
         written.counted = not unknown
 
-    def read_deferred(self) -> None:
-        """Parse the deferred bodies set-based; the ones DuckDB cannot read as the parser would go to the parser."""
-        left = read_bulk_counts(
-            self.deferred, self.store, self.catalog, lambda path, rows: self.files.append_file("counts", path, rows)
-        )
-        self.part.parsed += len(self.deferred) - len(left)
-        for item in left:
-            self.parse_body(item.source, item.fetch, item.observed)
+    def read_deferred(self, kind: str | None = None) -> None:
+        """Parse the deferred bodies (of ``kind``, or all) set-based; the ones DuckDB cannot read as the parser would
+        go to the parser."""
+        for name in [kind] if kind is not None else list(self.deferred):
+            deferred = self.deferred.pop(name, [])
+            self.deferred_bytes.pop(name, None)
+            left = read_batch(name, deferred, self.store, self.catalog, self.files.append_file)
+            self.part.parsed += len(deferred) - len(left)
+            self.part.set_based += len(deferred) - len(left)
+            for item in left:
+                self.parse_body(item.source, item.fetch, item.observed)
 
     def write_errors(self) -> None:
         for (source_id, url), (failed_at, reasons) in self.part.errors.items():
@@ -254,6 +267,7 @@ class StagedPart:
     seen_sources: set[str] = field(default_factory=set)
     skipped: dict[str, str] = field(default_factory=dict)
     parsed: int = 0
+    set_based: int = 0
     unchanged: int = 0
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -413,6 +427,7 @@ def _summarize(
         errors.update({key: reasons for key, (_at, reasons) in part.errors.items()})
         summary.skipped_sources.update(part.skipped)
         summary.documents_parsed += part.parsed
+        summary.documents_set_based += part.set_based
         summary.documents_unchanged += part.unchanged
     for entry in planned:
         key = (entry["source_id"], entry["url"])
