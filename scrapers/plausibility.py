@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapers.records import Incident, Parsed, field_names
+from scrapers.records import ComplaintCount, ComponentChange, Incident, IncidentUpdate, Parsed, Post, field_names
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -52,33 +52,48 @@ def drop_implausible(parsed: Parsed, fetched_at: datetime) -> list[str]:
     dropped_incidents: set[str] = set()
     latest = max(fetched_at, datetime.now(UTC)) + FUTURE_SLACK
 
-    def keep(record: Any, label: Callable[[], str]) -> bool:
+    def keep(record: Any, label: Callable[[Any], str]) -> bool:
         why = _implausible(record, fetched_at, latest)
         if why is not None:
-            reasons.append(f"{label()}: {why}")
+            reasons.append(f"{label(record)}: {why}")  # the label only for a record dropped
         return why is None
 
     kept_incidents = []
     for incident in parsed.incidents:
-        if keep(incident, lambda i=incident: f"incident {i.native_id}"):
+        if keep(incident, _incident_label):
             kept_incidents.append(incident)
         else:
             dropped_incidents.add(incident.native_id)
     parsed.incidents = kept_incidents
     parsed.updates = [
-        u
-        for u in parsed.updates
-        if u.incident_native_id not in dropped_incidents and keep(u, lambda u=u: f"update {u.native_id}")
+        u for u in parsed.updates if u.incident_native_id not in dropped_incidents and keep(u, _update_label)
     ]
     parsed.component_changes = [
-        c
-        for c in parsed.component_changes
-        if c.incident_native_id not in dropped_incidents
-        and keep(c, lambda c=c: f"component change {c.component_native_id}")
+        c for c in parsed.component_changes if c.incident_native_id not in dropped_incidents and keep(c, _change_label)
     ]
-    parsed.counts = [c for c in parsed.counts if keep(c, lambda c=c: f"count {c.service} {c.bucket_start.isoformat()}")]
-    parsed.posts = [p for p in parsed.posts if keep(p, lambda p=p: f"post {p.native_id}")]
+    parsed.counts = [c for c in parsed.counts if keep(c, _count_label)]
+    parsed.posts = [p for p in parsed.posts if keep(p, _post_label)]
     return reasons
+
+
+def _incident_label(record: Incident) -> str:
+    return f"incident {record.native_id}"
+
+
+def _update_label(record: IncidentUpdate) -> str:
+    return f"update {record.native_id}"
+
+
+def _change_label(record: ComponentChange) -> str:
+    return f"component change {record.component_native_id}"
+
+
+def _count_label(record: ComplaintCount) -> str:
+    return f"count {record.service} {record.bucket_start.isoformat()}"
+
+
+def _post_label(record: Post) -> str:
+    return f"post {record.native_id}"
 
 
 def describe_dropped(reasons: list[str]) -> str:
