@@ -501,6 +501,8 @@ def test_the_run_summary_reads_what_the_full_queries_read(replay: Replay, tmp_pa
     """read_run skips the incidents view when no raw incident version was first seen in the run, and the outages
     query when there is no complaint spike: on every run of the replay (new incidents in some, none in others;
     spikes), and on a copy without complaint counts (no spike), it reads what the full queries read."""
+    from flows.artifacts import record_outages
+    from warehouse.files import WarehouseFiles
     from warehouse.reads import read_run
 
     def as_rows(readout: Any) -> tuple[list[tuple[Any, ...]], int]:
@@ -529,5 +531,9 @@ def test_the_run_summary_reads_what_the_full_queries_read(replay: Replay, tmp_pa
             if readout.outages:  # the same outages (the shortcut is not taken): ids, in the same order
                 assert [o["outage_id"] for o in readout.outages] == [row[0] for row in outages]
             seen_new += len(new)
+            # a run outside Prefect records only the outage ids: the same the summary's reads record
+            record_outages(db, run_id)
+            recorded = WarehouseFiles(db).run(run_id) / "outages.json"
+            assert json.loads(recorded.read_text(encoding="utf-8")) == sorted(row[0] for row in outages)
         assert bool(outages) is not emptied  # both cases were seen: spikes, then none
     assert seen_new > 0
