@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from flows.runner import task
+from warehouse.db import connect
 from warehouse.files import WarehouseFiles
 from warehouse.readouts.text import fmt_interval, md_escape
-from warehouse.reads import read_run
+from warehouse.reads import read_outages, read_run
 
 SUMMARY_KEY = "ingest-summary"
 OPEN_OUTAGES_KEY = "open-outages"
@@ -82,9 +83,7 @@ def run_changes(
         for o in summary
         if (o["incident_id"] is not None and o["resolved_at"] is None) or o["outage_id"] in complaining
     ]
-    record = WarehouseFiles(db).run(run_id) / "outages.json"
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(sorted(o["outage_id"] for o in outages)), encoding="utf-8")
+    _record_outages(db, run_id, outages)
     reported = {e["source_id"] for e in errors}
     changes.failures = errors + [
         {"source_id": source_id, "url": None, "error": "; ".join(reasons)}
@@ -92,6 +91,23 @@ def run_changes(
         if source_id not in reported
     ]
     return changes
+
+
+def _record_outages(db: str | Path, run_id: str, outages: list[dict[str, Any]]) -> None:
+    """Record the outage ids the warehouse held after run ``run_id``, in its run folder (what the next run compares)."""
+    record = WarehouseFiles(db).run(run_id) / "outages.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(sorted(o["outage_id"] for o in outages)), encoding="utf-8")
+
+
+def record_outages(db: str | Path, run_id: str) -> None:
+    """Only the record of :func:`run_changes`: the outage ids after the run, without the reads of the summary."""
+    con = connect(db, read_only=True)
+    try:
+        outages = read_outages(con)
+    finally:
+        con.close()
+    _record_outages(db, run_id, outages)
 
 
 def _cell(value: Any) -> str:
@@ -175,11 +191,17 @@ def publish_ingest_artifacts(
     failed_sources: dict[str, list[str]],
     rows_added: dict[str, int],
 ) -> RunChanges | None:
-    """Summarize the run and publish its artifacts; a failure here is logged, never raised."""
+    """Summarize the run and publish its artifacts (in a Prefect run; outside one, only its outage ids are recorded);
+    a failure here is logged, never raised."""
     from flows.runner import in_prefect_run, run_logger
 
     logger = run_logger()
     try:
+        if not in_prefect_run():
+            # Without a Prefect run there is nowhere to publish: only the run's outage ids are recorded (the summary's
+            # reads, the new incidents above all, cost seconds for thousands of sources and would be thrown away).
+            record_outages(db, run_id)
+            return None
         changes = run_changes(
             db,
             run_id,
@@ -187,8 +209,7 @@ def publish_ingest_artifacts(
             failed_sources=failed_sources,
             rows_added=rows_added,
         )
-        if in_prefect_run():  # without a Prefect run there is nowhere to publish (the run's outages are recorded)
-            publish(changes)
+        publish(changes)
     except Exception as exc:  # the run's data is loaded; a missing summary must not fail it
         logger.warning("could not publish the ingest artifacts of run %s: %s", run_id, exc)
         return None

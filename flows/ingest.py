@@ -6,6 +6,7 @@ Thin on purpose: each task calls one function with paths and ids (never an open 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -130,8 +131,12 @@ def crawl(
 
 @task()
 def publish(root: str, run_dir: str, store: str) -> dict[str, int]:
-    """Copy the staged run and its bodies to the S3 landing root (``OUTAGES_LANDING``), where any loader finds it."""
+    """Copy the staged run and its bodies to the S3 landing root (``OUTAGES_LANDING``), where any loader finds it; then
+    remove the run's local scratch folder (the load reads the published copy). A publish that failed keeps it. The
+    local body store stays: the next run's conditional requests stand on the bodies it holds."""
     copied = RemoteLanding(root).publish_run(Path(run_dir), Path(store))
+    # publish_run returns only once _published.json, written last, is there: the run is complete on the root
+    shutil.rmtree(run_dir, ignore_errors=True)
     run_logger().info("published to %s: %d new bodies, %d files", root, copied["bodies"], copied["files"])
     return copied
 

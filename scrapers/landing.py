@@ -80,6 +80,7 @@ class _Written:
     source: Source
     doc: Document
     sha256: str
+    observed_at: str  # doc.fetched_at in ISO 8601, the observed_at of every row of the document
     incident_versions: list[dict[str, str]] = field(default_factory=list)
     update_versions: list[dict[str, str]] = field(default_factory=list)
     counted: bool = True  # False when some count named a service the catalog lacks
@@ -176,7 +177,7 @@ class _Stage:
         implausible = drop_implausible(parsed, doc.fetched_at)
         if implausible:
             self.fail(source.id, doc.url, fetched_at, describe_dropped(implausible))
-        written = _Written(source, doc, sha256)
+        written = _Written(source, doc, sha256, fetched_at)
         for table in RECORD_TABLES:
             getattr(self, f"_{table}")(written, getattr(parsed, table))
         # Counts take the latest reading of a bucket (a re-read must rewrite them) and a clock-dependent kind may give
@@ -197,29 +198,31 @@ class _Stage:
     def _incidents(self, written: _Written, incidents: list[Incident]) -> None:
         """Write the incident versions, and note their keys."""
         for incident in incidents:
-            row = incident_row(written.source, written.doc, incident)
+            row = incident_row(written.source, written.doc, incident, written.observed_at)
             self.files.write("incidents", row)
             written.incident_versions.append({"incident_id": row["incident_id"], "version_hash": row["version_hash"]})
 
     def _updates(self, written: _Written, updates: list[IncidentUpdate]) -> None:
         """Write the update versions, and note their keys."""
         for update in updates:
-            row = update_row(written.source, written.doc, update)
+            row = update_row(written.source, written.doc, update, written.observed_at)
             self.files.write("updates", row)
             keys = ("incident_id", "update_id", "version_hash")
             written.update_versions.append({key: row[key] for key in keys})
 
     def _components(self, written: _Written, components: list[Component]) -> None:
         for component in components:
-            self.files.write("components", component_row(written.source, written.doc, written.sha256, component))
+            row = component_row(written.source, written.doc, written.sha256, component, written.observed_at)
+            self.files.write("components", row)
 
     def _component_changes(self, written: _Written, changes: list[ComponentChange]) -> None:
         for change in changes:
-            self.files.write("component_changes", component_change_row(written.source, written.doc, change))
+            row = component_change_row(written.source, written.doc, change, written.observed_at)
+            self.files.write("component_changes", row)
 
     def _posts(self, written: _Written, posts: list[Post]) -> None:
         for post in posts:
-            self.files.write("posts", post_row(written.source, written.doc, post, self.salt))
+            self.files.write("posts", post_row(written.source, written.doc, post, self.salt, written.observed_at))
 
     def _counts(self, written: _Written, counts: list[ComplaintCount]) -> None:
         """Write the complaint counts; not counted when some named a service the catalog lacks (an error row says
@@ -232,7 +235,7 @@ class _Stage:
             if service_id is None:
                 unknown[count.service] += 1
                 continue
-            self.files.write("counts", count_row(source, doc, count, service_id))
+            self.files.write("counts", count_row(source, doc, count, service_id, written.observed_at))
         for name, rows in sorted(unknown.items()):
             reason = f"{rows} row(s) name service {name!r}, which is not in the catalog"
             self.fail(source.id, doc.url, doc.fetched_at.isoformat(), reason)
@@ -450,6 +453,7 @@ def _write_run(files: LandingFiles, catalog: Catalog, summary: LandingSummary, s
             "sources_failed": summary.sources_failed,
         },
     )
+    by_service = status_sources_by_service(catalog)
     for s in catalog.services:
         files.write(
             "services",
@@ -459,7 +463,7 @@ def _write_run(files: LandingFiles, catalog: Catalog, summary: LandingSummary, s
                 "aliases": list(s.aliases),
                 "depends_on": list(s.depends_on),
                 "exclusions": list(s.exclude),
-                "status_sources": status_sources(catalog, s.id),
+                "status_sources": by_service.get(s.id, []),
             },
         )
     for source in (*catalog.sources, *catalog.disabled):
@@ -477,11 +481,17 @@ def _write_run(files: LandingFiles, catalog: Catalog, summary: LandingSummary, s
 
 def status_sources(catalog: Catalog, service_id: str) -> list[str]:
     """The catalog's sources that read what the provider of ``service_id`` posts (not what users say), by id."""
-    return sorted(
-        source.id
-        for source in catalog.sources
-        if source.service == service_id and registry.get(source.kind).category != "complaints"
-    )
+    return status_sources_by_service(catalog).get(service_id, [])
+
+
+def status_sources_by_service(catalog: Catalog) -> dict[str, list[str]]:
+    """:func:`status_sources` of every service that has some, in one pass over the catalog (a service at a time scans
+    every source: 25 million steps for 5,000 services)."""
+    found: dict[str, list[str]] = {}
+    for source in catalog.sources:
+        if source.service is not None and registry.get(source.kind).category != "complaints":
+            found.setdefault(source.service, []).append(source.id)
+    return {service: sorted(ids) for service, ids in found.items()}
 
 
 def _now_iso() -> str:

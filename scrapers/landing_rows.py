@@ -1,5 +1,6 @@
 """The landing row of each record type: the record as JSON, with the identity its source gives it and where and when
-it was read. Pure functions; the parse stage (scrapers/landing.py) writes the rows."""
+it was read. Pure functions; the parse stage (scrapers/landing.py) writes the rows, passing each document's
+``observed_at`` (its fetch time in ISO 8601) once computed for all its rows."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ def hash_author(author: str, salt: bytes) -> str:
     return hashlib.blake2b(author.encode("utf-8"), key=salt[:64], digest_size=16).hexdigest()
 
 
+# json.dumps(payload, sort_keys=True, default=str) builds this encoder on every call; one serves them all (same text)
+_VERSION_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def version_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(_VERSION_ENCODER.encode(payload).encode()).hexdigest()[:32]
 
 
-def incident_row(source: Source, doc: Document, incident: Incident) -> dict[str, Any]:
+def incident_row(source: Source, doc: Document, incident: Incident, observed_at: str | None = None) -> dict[str, Any]:
     row = _json(incident)
     version = version_hash(row)
     row["component_ids"] = [f"{source.id}:{c}" for c in incident.component_ids]
@@ -30,13 +35,13 @@ def incident_row(source: Source, doc: Document, incident: Incident) -> dict[str,
         version_hash=version,
         source_id=source.id,
         service_id=source.service,
-        observed_at=doc.fetched_at.isoformat(),
+        observed_at=observed_at or doc.fetched_at.isoformat(),
         source_url=doc.url,
     )
     return row
 
 
-def update_row(source: Source, doc: Document, update: IncidentUpdate) -> dict[str, Any]:
+def update_row(source: Source, doc: Document, update: IncidentUpdate, observed_at: str | None = None) -> dict[str, Any]:
     row = _json(update)
     version = version_hash(row)
     row.update(
@@ -44,51 +49,62 @@ def update_row(source: Source, doc: Document, update: IncidentUpdate) -> dict[st
         update_id=update.native_id,
         version_hash=version,
         source_id=source.id,
-        observed_at=doc.fetched_at.isoformat(),
+        observed_at=observed_at or doc.fetched_at.isoformat(),
         source_url=doc.url,
     )
     return row
 
 
-def component_row(source: Source, doc: Document, sha256: str, component: Component) -> dict[str, Any]:
+def component_row(
+    source: Source, doc: Document, sha256: str, component: Component, observed_at: str | None = None
+) -> dict[str, Any]:
     row = _json(component)
     row.update(
         component_id=f"{source.id}:{component.native_id}",
         sha256=sha256,
         source_id=source.id,
         service_id=source.service,
-        observed_at=doc.fetched_at.isoformat(),
+        observed_at=observed_at or doc.fetched_at.isoformat(),
         source_url=doc.url,
     )
     return row
 
 
-def component_change_row(source: Source, doc: Document, change: ComponentChange) -> dict[str, Any]:
+def component_change_row(
+    source: Source, doc: Document, change: ComponentChange, observed_at: str | None = None
+) -> dict[str, Any]:
     row = _json(change)
     row.update(
         component_id=f"{source.id}:{change.component_native_id}",
         incident_id=f"{source.id}:{change.incident_native_id}" if change.incident_native_id else None,
         source_id=source.id,
-        observed_at=doc.fetched_at.isoformat(),
+        observed_at=observed_at or doc.fetched_at.isoformat(),
         source_url=doc.url,
     )
     return row
 
 
-def post_row(source: Source, doc: Document, post: Post, salt: bytes) -> dict[str, Any]:
+def post_row(source: Source, doc: Document, post: Post, salt: bytes, observed_at: str | None = None) -> dict[str, Any]:
     row = _json(post)
     row.update(
         post_id=f"{source.id}:{post.native_id}",
         author_hash=hash_author(post.author, salt),
         source_id=source.id,
-        observed_at=doc.fetched_at.isoformat(),
+        observed_at=observed_at or doc.fetched_at.isoformat(),
         source_url=doc.url,
     )
     del row["author"]  # only the salted hash of an author is ever written
     return row
 
 
-def count_row(source: Source, doc: Document, count: ComplaintCount, service_id: str) -> dict[str, Any]:
+def count_row(
+    source: Source, doc: Document, count: ComplaintCount, service_id: str, observed_at: str | None = None
+) -> dict[str, Any]:
     row = _json(count)
-    row.update(service_id=service_id, source_id=source.id, observed_at=doc.fetched_at.isoformat(), source_url=doc.url)
+    row.update(
+        service_id=service_id,
+        source_id=source.id,
+        observed_at=observed_at or doc.fetched_at.isoformat(),
+        source_url=doc.url,
+    )
     return row

@@ -17,10 +17,11 @@ are refused earlier, by the parsers (:func:`scrapers.timeparse.parse_iso_utc`): 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapers.records import Incident, Parsed, field_names
+from scrapers.records import ComplaintCount, ComponentChange, Incident, IncidentUpdate, Parsed, Post, field_names
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -28,11 +29,14 @@ FUTURE_SLACK = timedelta(days=1)
 
 def implausible_time(record: Any, fetched_at: datetime, now: datetime | None = None) -> str | None:
     """Why one of the record's timestamps cannot be true, or None when they all can."""
-    latest = max(fetched_at, now or datetime.now(UTC)) + FUTURE_SLACK
+    return _implausible(record, fetched_at, max(fetched_at, now or datetime.now(UTC)) + FUTURE_SLACK)
+
+
+def _implausible(record: Any, fetched_at: datetime, latest: datetime) -> str | None:
     planned = isinstance(record, Incident) and (record.status == "scheduled" or record.impact == "maintenance")
     for name in field_names(type(record)):
         value = getattr(record, name)
-        if not isinstance(value, datetime):
+        if value is None or type(value) is str or not isinstance(value, datetime):
             continue
         if value < EARLIEST_PLAUSIBLE:
             return f"{name} {value.isoformat()} is before 2000 (a missing value stored as epoch zero?)"
@@ -42,34 +46,54 @@ def implausible_time(record: Any, fetched_at: datetime, now: datetime | None = N
 
 
 def drop_implausible(parsed: Parsed, fetched_at: datetime) -> list[str]:
-    """Remove the records with impossible timestamps from ``parsed``; return one reason per removed record."""
+    """Remove the records with impossible timestamps from ``parsed``; return one reason per removed record. The wall
+    clock bounding "the future" is read once for the document."""
     reasons: list[str] = []
     dropped_incidents: set[str] = set()
+    latest = max(fetched_at, datetime.now(UTC)) + FUTURE_SLACK
 
-    def keep(label: str, record: Any) -> bool:
-        why = implausible_time(record, fetched_at)
+    def keep(record: Any, label: Callable[[Any], str]) -> bool:
+        why = _implausible(record, fetched_at, latest)
         if why is not None:
-            reasons.append(f"{label}: {why}")
+            reasons.append(f"{label(record)}: {why}")  # the label only for a record dropped
         return why is None
 
     kept_incidents = []
     for incident in parsed.incidents:
-        if keep(f"incident {incident.native_id}", incident):
+        if keep(incident, _incident_label):
             kept_incidents.append(incident)
         else:
             dropped_incidents.add(incident.native_id)
     parsed.incidents = kept_incidents
     parsed.updates = [
-        u for u in parsed.updates if u.incident_native_id not in dropped_incidents and keep(f"update {u.native_id}", u)
+        u for u in parsed.updates if u.incident_native_id not in dropped_incidents and keep(u, _update_label)
     ]
     parsed.component_changes = [
-        c
-        for c in parsed.component_changes
-        if c.incident_native_id not in dropped_incidents and keep(f"component change {c.component_native_id}", c)
+        c for c in parsed.component_changes if c.incident_native_id not in dropped_incidents and keep(c, _change_label)
     ]
-    parsed.counts = [c for c in parsed.counts if keep(f"count {c.service} {c.bucket_start.isoformat()}", c)]
-    parsed.posts = [p for p in parsed.posts if keep(f"post {p.native_id}", p)]
+    parsed.counts = [c for c in parsed.counts if keep(c, _count_label)]
+    parsed.posts = [p for p in parsed.posts if keep(p, _post_label)]
     return reasons
+
+
+def _incident_label(record: Incident) -> str:
+    return f"incident {record.native_id}"
+
+
+def _update_label(record: IncidentUpdate) -> str:
+    return f"update {record.native_id}"
+
+
+def _change_label(record: ComponentChange) -> str:
+    return f"component change {record.component_native_id}"
+
+
+def _count_label(record: ComplaintCount) -> str:
+    return f"count {record.service} {record.bucket_start.isoformat()}"
+
+
+def _post_label(record: Post) -> str:
+    return f"post {record.native_id}"
 
 
 def describe_dropped(reasons: list[str]) -> str:

@@ -193,9 +193,11 @@ def record_to_json(record: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in field_names(type(record)):
         value = getattr(record, name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = list(value)
+        # most values are strings or None: one type test settles them (a str subclass is neither datetime nor tuple)
+        if value is not None and type(value) is not str:
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
         out[name] = value
     return out

@@ -122,13 +122,19 @@ class SourcesSpider(scrapy.Spider):
         self.as_of = as_of  # replays stamp fetches with the simulated clock
         self.timeout = float(timeout)
         self.requests_made: dict[str, int] = {}
+        self._store: tuple[Path, ...] | None = None  # the body store once read from the settings (``store``)
 
     @property
     def store(self) -> Path | None:
-        """The content-addressed body store (None for a spider built without a crawler)."""
+        """The content-addressed body store (None for a spider built without a crawler); read from the settings once
+        (it is asked for twice per request)."""
         crawler = getattr(self, "crawler", None)
-        configured = crawler.settings.get("OUTAGES_BODY_STORE") if crawler is not None else None
-        return Path(configured) if configured else None
+        if crawler is None:
+            return None
+        if self._store is None:
+            configured = crawler.settings.get("OUTAGES_BODY_STORE")
+            self._store = (Path(configured),) if configured else ()
+        return self._store[0] if self._store else None
 
     def _now(self) -> str:
         return self.as_of or datetime.now(UTC).isoformat()

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from scrapers.records import ParseError
 
 
+@functools.lru_cache(maxsize=16384)
+def _zoned(value: str) -> datetime | None:
+    """``value`` read as below, when it is a zoned ISO 8601 timestamp; else None (the caller says what is wrong). A
+    document repeats its timestamps (an update's display time is its creation time, an incident's creation is its
+    first update's): each text is read once."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 def parse_iso_utc(value: object, *, what: str) -> datetime:
     """Parse an ISO 8601 timestamp that carries a zone; a timestamp without one is an error, not a guess."""
+    if isinstance(value, str) and value:
+        known = _zoned(value)
+        if known is not None:
+            return known
     if not isinstance(value, str) or not value:
         raise ParseError(f"{what}: expected an ISO 8601 timestamp, got {value!r}")
     text = value.strip()

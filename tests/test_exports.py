@@ -478,3 +478,62 @@ def test_the_artifact_task_reports_failed_sources_and_escapes_scraped_text(repla
         {"service_id": "x", "title": "<b>|bold|</b>", "status": "investigating", "impact": "major", "started_at": None}
     ]
     assert "\\<b\\>\\|bold\\|\\</b\\>" in render_summary(second)  # scraped text cannot add markup
+
+
+# --- the run summary's reads, shortened where nothing can be found, give what the full queries give --------------
+
+
+def full_run_reads(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The new incidents and the outages of a run as the summary read them before its shortcuts: every query run."""
+    from warehouse.reads import sql
+
+    new = con.execute(sql("run_new_incidents"), {"run_id": run_id}).fetchall()
+    outages = con.execute(
+        "select outages.*, incidents.title, declared_windows.declared_start from outages "
+        "left join incidents on incidents.incident_id = outages.incident_id "
+        "left join declared_windows on declared_windows.incident_id = outages.incident_id "
+        "order by outages.started_at, outages.service_id, outages.outage_id"
+    ).fetchall()
+    return new, outages
+
+
+def test_the_run_summary_reads_what_the_full_queries_read(replay: Replay, tmp_path: Path) -> None:
+    """read_run skips the incidents view when no raw incident version was first seen in the run, and the outages
+    query when there is no complaint spike: on every run of the replay (new incidents in some, none in others;
+    spikes), and on a copy without complaint counts (no spike), it reads what the full queries read."""
+    from flows.artifacts import record_outages
+    from warehouse.files import WarehouseFiles
+    from warehouse.reads import read_run
+
+    def as_rows(readout: Any) -> tuple[list[tuple[Any, ...]], int]:
+        return [tuple(i.values()) for i in readout.new_incidents], len(readout.outages)
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(replay.db, db)
+    writer = connect(db)
+    run_ids = [row[0] for row in writer.execute("select run_id from raw_ingest_runs order by run_id").fetchall()]
+    run_ids.append("99990101T000000-nothing")  # a run that fetched nothing: no incident is new in it
+    writer.close()
+    seen_new = 0
+    for emptied in (False, True):
+        if emptied:  # no complaint counts: no spike, so no outage
+            writer = connect(db)
+            writer.execute("delete from stg_complaint_counts")
+            writer.close()
+        for run_id in run_ids:
+            con = connect(db, read_only=True)
+            try:
+                new, outages = full_run_reads(con, run_id)
+            finally:
+                con.close()
+            readout = read_run(db, run_id)
+            assert as_rows(readout) == (new, len(outages)), run_id
+            if readout.outages:  # the same outages (the shortcut is not taken): ids, in the same order
+                assert [o["outage_id"] for o in readout.outages] == [row[0] for row in outages]
+            seen_new += len(new)
+            # a run outside Prefect records only the outage ids: the same the summary's reads record
+            record_outages(db, run_id)
+            recorded = WarehouseFiles(db).run(run_id) / "outages.json"
+            assert json.loads(recorded.read_text(encoding="utf-8")) == sorted(row[0] for row in outages)
+        assert bool(outages) is not emptied  # both cases were seen: spikes, then none
+    assert seen_new > 0

@@ -59,7 +59,11 @@ OUTAGE_COLUMNS = (
 
 def read_outages(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every outage with the columns of :data:`OUTAGE_COLUMNS` the view has, its incident's title and, when the
-    ``declared_windows`` view exists, the start the provider admitted. One query: the view is not cheap."""
+    ``declared_windows`` view exists, the start the provider admitted. One query: the view is not cheap. An outage is a
+    complaint spike (marts/outages.sql: one row per spike): without a spike there is none, and the query (with the
+    incidents and declared windows it joins, as costly) is not run."""
+    if not con.execute(sql("any_spike")).fetchone()[0]:  # type: ignore[index]
+        return []
     present = [c for c in OUTAGE_COLUMNS if c in columns_of(con, "outages")]
     select = ", ".join(f"outages.{c}" for c in present)
     extra, extra_join = "", ""
@@ -139,7 +143,13 @@ def read_run(db: str | Path, run_id: str) -> RunReadout:
     """Read what run ``run_id`` left in the warehouse ``db`` (read-only)."""
     con = connect(db, read_only=True)
     try:
-        new_incidents = dicts(con.execute(sql("run_new_incidents"), {"run_id": run_id}))
+        # An incident is new when its first sighting is a fetch of the run. Its first sighting is the earliest of its
+        # raw versions' (stg_incidents): when no raw version was first seen at a fetch time of the run, none is new,
+        # and the incidents view (the costly part of the query) need not be computed.
+        sighted = con.execute(sql("run_first_sightings"), {"run_id": run_id}).fetchone()
+        new_incidents = []
+        if sighted is not None and sighted[0]:
+            new_incidents = dicts(con.execute(sql("run_new_incidents"), {"run_id": run_id}))
         runs = con.execute(sql("earlier_runs"), {"run_id": run_id}).fetchone()
         outages = read_outages(con)
         if "returned_to_baseline_at" in columns_of(con, "outages"):
