@@ -404,7 +404,7 @@ def test_a_full_refresh_in_batches_of_services_computes_what_one_statement_does(
     con = connect(batched)
     try:
         assert service_batches(con, 1) == [["aws"], ["slack"]]
-        assert service_batches(con) == [["aws", "slack"]]
+        assert service_batches(con, warehouse.models.REFRESH_BATCH_WEIGHT) == [["aws", "slack"]]
     finally:
         con.close()
     one_statement = complaint_relations(db)

@@ -113,7 +113,8 @@ DEFAULT_BUCKET_MINUTES = 15
 
 # The input of the materialized complaint-count model besides the views it reads: which series to compute, and from
 # which bucket (service_id, source_id, since). A temporary table made for each refresh from one of two queries the
-# SQL owns, refresh/complaint_refresh_everything.sql (full) or refresh/complaint_refresh_scope.sql (after a load);
+# SQL owns, refresh/complaint_refresh_everything.sql (full, a batch of its services at a time: REFRESH_BATCH_WEIGHT)
+# or refresh/complaint_refresh_scope.sql (after a load);
 # staging/stg_complaint_counts.sql reads it as its `scope` import.
 SCOPE_TABLE = "complaint_refresh_scope"
 
@@ -189,30 +190,26 @@ def _relation_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def service_batches(con: duckdb.DuckDBPyConnection, weight: int = REFRESH_BATCH_WEIGHT) -> list[list[str]]:
+def service_batches(con: duckdb.DuckDBPyConnection, weight: int) -> list[list[str]]:
     """Every service a full refresh computes, in batches of about ``weight`` buckets (in service order)."""
     batches: list[list[str]] = []
     held = 0
-    for service_id, service_weight in con.execute(model_sql("refresh/complaint_refresh_batches")).fetchall():
+    for service_id, service_weight in con.execute(
+        "SELECT service_id, weight FROM (\n" + model_sql("refresh/complaint_refresh_everything") + "\n)"
+    ).fetchall():
         if not batches or (held > 0 and held + service_weight > weight):
             batches.append([])
             held = 0
         batches[-1].append(str(service_id))
         held += int(service_weight)
-    return batches
+    return batches or [[]]
 
 
 def _refresh_in_full(con: duckdb.DuckDBPyConnection, table: str, name: str) -> None:
-    """Every series, in one statement, or in batches of services when there are several (the same rows)."""
-    batches = service_batches(con, REFRESH_BATCH_WEIGHT)
-    if len(batches) <= 1:
-        everything = model_sql("refresh/complaint_refresh_everything")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS\n{everything}")
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS\n{model_sql(name)}")
-        return
-    for number, services in enumerate(batches):
+    """Every series, a batch of services at a time: the rows one statement over every service would give."""
+    for number, services in enumerate(service_batches(con, REFRESH_BATCH_WEIGHT)):
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS SELECT unnest($services)::varchar AS"
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS SELECT unnest($services::varchar[]) AS"
             " service_id, NULL::varchar AS source_id, NULL::timestamptz AS since",
             {"services": services},
         )

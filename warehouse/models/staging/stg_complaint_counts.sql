@@ -7,9 +7,9 @@
 -- Materialized as a table (warehouse/models/__init__.py): this query computes the series named in the temporary
 -- table complaint_refresh_scope (service_id, source_id, since), each from the bucket before its `since` (NULL: from
 -- its first bucket; a row without a source: every series of its service), reading refresh_lookback further back so
--- every bucket it writes sees its whole history. A service's series read only that service's readings, so only the
--- services the scope names are read (a row without a service: every one). That
--- table is its one input besides the views: refresh/complaint_refresh_everything.sql (a full refresh) or
+-- every bucket it writes sees its whole history. A service's series read only that service's readings: only the
+-- services the scope names are read. That table is its one input besides the views:
+-- refresh/complaint_refresh_everything.sql (a full refresh, a batch of services at a time) or
 -- refresh/complaint_refresh_scope.sql (the series a load changed) fills it before each refresh (SCOPE_TABLE).
 with
 
@@ -78,25 +78,22 @@ post_coverage as (
 ),
 
 readings as (
-    select *
-    from (
-        select
-            source_id,
-            service_id,
-            time_bucket(rule.bucket_width, bucket_start) as bucket_start,
-            reports,
-            baseline,
-            false as from_posts
-        from counts
-        cross join rule
-        union all
-        select source_id, service_id, time_bucket(rule.bucket_width, posted_at), 1, null, true
-        from complaints
-        cross join rule
-    ) as all_readings
     -- the series of a service read its readings only: those of the services the scope names
-    where (select bool_or(scope.service_id is null) from scope)
-        or all_readings.service_id in (select scope.service_id from scope)
+    select
+        source_id,
+        service_id,
+        time_bucket(rule.bucket_width, bucket_start) as bucket_start,
+        reports,
+        baseline,
+        false as from_posts
+    from counts
+    cross join rule
+    where counts.service_id in (select scope.service_id from scope)
+    union all
+    select source_id, service_id, time_bucket(rule.bucket_width, posted_at), 1, null, true
+    from complaints
+    cross join rule
+    where complaints.service_id in (select scope.service_id from scope)
 ),
 
 source_ranges as (
@@ -271,11 +268,8 @@ targets as (
     from ranges
     cross join rule
     join scope
-        -- a scope row without a service covers every series (a full refresh), one without a source every series of
-        -- its service (a full refresh in batches of services)
-        on scope.service_id is null or (
-            scope.service_id = ranges.service_id and coalesce(scope.source_id = ranges.source_id, true)
-        )
+        -- a scope row without a source covers every series of its service (a full refresh)
+        on scope.service_id = ranges.service_id and coalesce(scope.source_id = ranges.source_id, true)
     cross join lateral (
         select coalesce(time_bucket(rule.bucket_width, scope.since) - rule.bucket_width, ranges.first_bucket)
             as write_from
