@@ -122,8 +122,8 @@ SCOPE_TABLE = "complaint_refresh_scope"
 FRESH_TABLE = "complaint_refresh_result"
 
 # A full refresh computes the series in batches of services of about this many buckets together (the weights of
-# refresh/complaint_refresh_batches.sql): the series of a service read its own readings only, so the batches give the
-# table one statement would, with the peak memory of one batch (a whole year of 200 services at once holds GiBs).
+# refresh/complaint_refresh_everything.sql): the series of a service read its own readings only, so the batches give
+# the table one statement would, with the peak memory of one batch (a year of 200 services at once holds GiBs).
 REFRESH_BATCH_WEIGHT = 500_000
 
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
