@@ -14,9 +14,10 @@ from typing import Any
 import duckdb
 import pytest
 
+import warehouse.models
 from warehouse.db import connect
 from warehouse.load import load_landing, load_steps
-from warehouse.models import build_models
+from warehouse.models import build_models, service_batches
 
 START = datetime(2021, 10, 4, tzinfo=UTC)  # a Monday
 BUCKET = timedelta(minutes=15)
@@ -375,3 +376,50 @@ def test_runs_that_each_bring_some_sources_refresh_as_a_full_rebuild_computes(tm
             assert not incremental[name] - full[name], (run_id, name, "rows only the refresh has")
             assert not full[name] - incremental[name], (run_id, name, "rows only the rebuild has")
     assert full["complaint_spikes"]  # the second source's surge
+
+
+def test_a_full_refresh_in_batches_of_services_computes_what_one_statement_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full refresh runs in batches of services when the series are many (REFRESH_BATCH_WEIGHT): the series of a
+    service read only its own readings, so the table is the one a single statement computes, row for row."""
+    day = 96
+    db = tmp_path / "w.duckdb"
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run1",
+            "run1",
+            # AWS from two count sources (a total of its own), Slack from one (its total is that source's series)
+            count_rows("reports", "aws", 0, 30 * day - 1, 20, surge=range(25 * day, 25 * day + 4))
+            + count_rows("downdetector", "aws", 10 * day, 30 * day - 1, 5)
+            + count_rows("reports", "slack", 0, 12 * day - 1, 6)
+            + count_rows("reports", "slack", 13 * day, 30 * day - 1, 6, surge=range(20 * day, 20 * day + 3)),
+            post_rows("mastodon", 0, 30 * day - 1, 7),
+            [read_row("run1", "mastodon", 0, 30 * day - 1)],
+        ),
+    )
+    batched = tmp_path / "batched.duckdb"
+    shutil.copyfile(db, batched)
+    con = connect(batched)
+    try:
+        assert service_batches(con, 1) == [["aws"], ["slack"]]
+        assert service_batches(con, warehouse.models.REFRESH_BATCH_WEIGHT) == [["aws", "slack"]]
+    finally:
+        con.close()
+    one_statement = complaint_relations(db)
+    monkeypatch.setattr(warehouse.models, "REFRESH_BATCH_WEIGHT", 1)  # a batch per service
+    rebuilt_in_full(batched)
+    in_batches = complaint_relations(batched)
+    assert one_statement["complaint_spikes"]
+    assert {r[:2] for r in one_statement["stg_complaint_counts"]} == {
+        ("aws", "*"),
+        ("aws", "downdetector"),
+        ("aws", "mastodon"),
+        ("aws", "reports"),
+        ("slack", "*"),
+        ("slack", "reports"),
+    }
+    for name in COMPLAINT_RELATIONS:
+        assert not one_statement[name] - in_batches[name], (name, "rows only one statement has")
+        assert not in_batches[name] - one_statement[name], (name, "rows only the batches have")

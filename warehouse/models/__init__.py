@@ -113,12 +113,18 @@ DEFAULT_BUCKET_MINUTES = 15
 
 # The input of the materialized complaint-count model besides the views it reads: which series to compute, and from
 # which bucket (service_id, source_id, since). A temporary table made for each refresh from one of two queries the
-# SQL owns, refresh/complaint_refresh_everything.sql (full) or refresh/complaint_refresh_scope.sql (after a load);
+# SQL owns, refresh/complaint_refresh_everything.sql (full, a batch of its services at a time: REFRESH_BATCH_WEIGHT)
+# or refresh/complaint_refresh_scope.sql (after a load);
 # staging/stg_complaint_counts.sql reads it as its `scope` import.
 SCOPE_TABLE = "complaint_refresh_scope"
 
 # An incremental refresh's result, held while the rows it replaces are deleted (refresh_table).
 FRESH_TABLE = "complaint_refresh_result"
+
+# A full refresh computes the series in batches of services of about this many buckets together (the weights of
+# refresh/complaint_refresh_everything.sql): the series of a service read its own readings only, so the batches give
+# the table one statement would, with the peak memory of one batch (a year of 200 services at once holds GiBs).
+REFRESH_BATCH_WEIGHT = 500_000
 
 # Scalar macros the views call, created before them, in this order (each file is one CREATE OR REPLACE MACRO
 # statement). The complaint pattern is one so that DuckDB sees a constant and compiles it once per query; impact_rank
@@ -184,6 +190,35 @@ def _relation_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def service_batches(con: duckdb.DuckDBPyConnection, weight: int) -> list[list[str]]:
+    """Every service a full refresh computes, in batches of about ``weight`` buckets (in service order)."""
+    batches: list[list[str]] = []
+    held = 0
+    for service_id, service_weight in con.execute(
+        "SELECT service_id, weight FROM (\n" + model_sql("refresh/complaint_refresh_everything") + "\n)"
+    ).fetchall():
+        if not batches or (held > 0 and held + service_weight > weight):
+            batches.append([])
+            held = 0
+        batches[-1].append(str(service_id))
+        held += int(service_weight)
+    return batches or [[]]
+
+
+def _refresh_in_full(con: duckdb.DuckDBPyConnection, table: str, name: str) -> None:
+    """Every series, a batch of services at a time: the rows one statement over every service would give."""
+    for number, services in enumerate(service_batches(con, REFRESH_BATCH_WEIGHT)):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS SELECT unnest($services::varchar[]) AS"
+            " service_id, NULL::varchar AS source_id, NULL::timestamptz AS since",
+            {"services": services},
+        )
+        into = (
+            f"CREATE OR REPLACE TABLE {quote_ident(table)} AS" if number == 0 else f"INSERT INTO {quote_ident(table)}"
+        )
+        con.execute(f"{into}\n{model_sql(name)}")
+
+
 def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | None = None) -> str:
     """Rebuild the table of the materialized model ``name``; returns how: 'full' or 'incremental'."""
     table = name.split("/")[1]
@@ -205,9 +240,7 @@ def refresh_table(con: duckdb.DuckDBPyConnection, name: str, changes: Path | Non
     if kind == "VIEW":  # a warehouse from before the table existed
         con.execute(f"DROP VIEW {quote_ident(table)}")
     if full:
-        everything = model_sql("refresh/complaint_refresh_everything")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(SCOPE_TABLE)} AS\n{everything}")
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} AS\n{model_sql(name)}")
+        _refresh_in_full(con, table, name)
     else:
         assert changes is not None
         scope = model_sql("refresh/complaint_refresh_scope")

@@ -6,8 +6,10 @@
 --
 -- Materialized as a table (warehouse/models/__init__.py): this query computes the series named in the temporary
 -- table complaint_refresh_scope (service_id, source_id, since), each from the bucket before its `since` (NULL: from
--- its first bucket), reading refresh_lookback further back so every bucket it writes sees its whole history. That
--- table is its one input besides the views: refresh/complaint_refresh_everything.sql (a full refresh) or
+-- its first bucket; a row without a source: every series of its service), reading refresh_lookback further back so
+-- every bucket it writes sees its whole history. A service's series read only that service's readings: only the
+-- services the scope names are read. That table is its one input besides the views:
+-- refresh/complaint_refresh_everything.sql (a full refresh, a batch of services at a time) or
 -- refresh/complaint_refresh_scope.sql (the series a load changed) fills it before each refresh (SCOPE_TABLE).
 with
 
@@ -76,6 +78,7 @@ post_coverage as (
 ),
 
 readings as (
+    -- the series of a service read its readings only: those of the services the scope names
     select
         source_id,
         service_id,
@@ -85,10 +88,12 @@ readings as (
         false as from_posts
     from counts
     cross join rule
+    where counts.service_id in (select scope.service_id from scope)
     union all
     select source_id, service_id, time_bucket(rule.bucket_width, posted_at), 1, null, true
     from complaints
     cross join rule
+    where complaints.service_id in (select scope.service_id from scope)
 ),
 
 source_ranges as (
@@ -183,14 +188,15 @@ count_islands as (
             per_source.service_id,
             per_source.source_id,
             per_source.bucket_start,
+            -- in microseconds: an interval from subtracting two times is normalized for every comparison
             coalesce(
-                per_source.bucket_start - lag(per_source.bucket_start) over by_series
-                    > to_minutes(rule.count_gap_minutes),
+                epoch_us(per_source.bucket_start) - epoch_us(lag(per_source.bucket_start) over by_series)
+                    > rule.count_gap_minutes * 60000000::bigint,
                 true
             ) as starts_island,
             coalesce(
-                lead(per_source.bucket_start) over by_series - per_source.bucket_start
-                    > to_minutes(rule.count_gap_minutes),
+                epoch_us(lead(per_source.bucket_start) over by_series) - epoch_us(per_source.bucket_start)
+                    > rule.count_gap_minutes * 60000000::bigint,
                 true
             ) as ends_island
         from per_source
@@ -262,8 +268,8 @@ targets as (
     from ranges
     cross join rule
     join scope
-        -- a scope row without a service covers every series (a full refresh)
-        on scope.service_id is null or (scope.service_id = ranges.service_id and scope.source_id = ranges.source_id)
+        -- a scope row without a source covers every series of its service (a full refresh)
+        on scope.service_id = ranges.service_id and coalesce(scope.source_id = ranges.source_id, true)
     cross join lateral (
         select coalesce(time_bucket(rule.bucket_width, scope.since) - rule.bucket_width, ranges.first_bucket)
             as write_from
@@ -384,29 +390,27 @@ needing_slot as (
     where weekday_history.weekday_weeks < rule.min_history and weekday_history.supplied_baseline is null
 ),
 
-slot_lookups as materialized (
-    -- the same slot on each of the previous 28 days (baseline_days): looked up for these buckets only, rather than
-    -- windowed over every bucket (materialized so the join below is on the looked-up bucket, not the series alone).
-    -- A day back is 86,400 s, as slot_of_day counts it, in microseconds: timestamptz minus an interval goes through
-    -- the calendar and costs 6x more over these millions of rows.
-    select
-        needing_slot.series,
-        needing_slot.bucket_start,
-        make_timestamptz(epoch_us(needing_slot.bucket_start) - days_back.microseconds) as earlier
-    from needing_slot
-    cross join (select range * 86400000000 as microseconds from range(1, 29)) as days_back
-),
-
 slot_history as (
-    select
-        slot_lookups.series,
-        slot_lookups.bucket_start,
-        median(marked.usable_reports) as slot_median,
-        mad(marked.usable_reports) as slot_mad,
-        count(marked.usable_reports) as slot_days
-    from slot_lookups
-    join marked on marked.series = slot_lookups.series and marked.bucket_start = slot_lookups.earlier
-    group by slot_lookups.series, slot_lookups.bucket_start
+    -- the same slot on each of the previous 28 days (baseline_days): in a gap-filled series the same slot 1 to 28 rows
+    -- back, windowed only over each series up to its last bucket that needs it (rows after it are in no frame)
+    select windowed.series, windowed.bucket_start, windowed.slot_median, windowed.slot_mad, windowed.slot_days
+    from (
+        select
+            marked.series,
+            marked.bucket_start,
+            median(marked.usable_reports) over previous_days as slot_median,
+            mad(marked.usable_reports) over previous_days as slot_mad,
+            count(marked.usable_reports) over previous_days as slot_days
+        from marked
+        join (
+            select series, max(bucket_start) as last_needing from needing_slot group by series
+        ) as slot_span on slot_span.series = marked.series and marked.bucket_start <= slot_span.last_needing
+        window previous_days as (
+            partition by marked.series, marked.slot_of_day order by marked.bucket_start
+            rows between 28 preceding and 1 preceding
+        )
+    ) as windowed
+    semi join needing_slot using (series, bucket_start)
 ),
 
 history as (
