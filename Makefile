@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # `make test` runs on this many processes (pytest-xdist; the machines have 2 cores); TEST_WORKERS=0 runs in one.
-# tests/conftest.py makes the work units: tests sharing a built warehouse stay on one worker, the big units go first.
+# tests/work_units.py makes the work units: a test file (its built warehouse) stays on one worker, big units first.
 TEST_WORKERS ?= 2
-TEST_WORKERS_ARGS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+TEST_WORKERS_ARGS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-slow test-all lint format typecheck check clean bench reliability serve
