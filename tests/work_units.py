@@ -10,6 +10,7 @@ end: both workers finish together. The controller keeps that order (``--no-loads
 from __future__ import annotations
 
 import pytest
+from xdist.remote import Producer
 from xdist.scheduler import LoadFileScheduling
 
 PER_WORKER = frozenset({"prefect_harness"})  # each worker has its own; any test may use it
@@ -56,10 +57,10 @@ class WorkUnits:
     """The plugin: the scheduler on the controller, the order of the collection on each worker."""
 
     @pytest.hookimpl
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: object) -> LoadFileScheduling | None:
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Producer) -> LoadFileScheduling | None:
         if config.getvalue("dist") != "loadfile":
             return None
-        return UnitScheduling(config, log)  # type: ignore[arg-type]
+        return UnitScheduling(config, log)
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
