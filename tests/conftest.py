@@ -15,6 +15,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # a bound for a temporary server that never starts, not a timing: on a busy 2-core machine a start takes minutes
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
+# a read answered 500/503 is retried twice after 0.1 s and 0.2 s, not 1 s and 2 s (the same retries, shorter waits);
+# test_reliability sets its own, and checks the defaults without it
+os.environ.setdefault("OUTAGES_RETRY_BACKOFF", "0.1")
 
 
 @pytest.fixture(scope="session")
