@@ -22,7 +22,7 @@ os.environ.setdefault("OUTAGES_RETRY_BACKOFF", "0.1")
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """One Prefect test server (temporary SQLite) for every flow test of the session."""
+    """One Prefect test server (temporary SQLite) for every flow test of the session (one per xdist worker)."""
     from prefect.testing.utilities import prefect_test_harness
 
     # a bound for a server that never starts, not a timing: on a busy 2-core machine a start can take minutes
