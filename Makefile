@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make test` runs on this many processes (pytest-xdist; the machines have 2 cores); TEST_WORKERS=0 runs in one.
+# tests/work_units.py makes the work units: a test file (its built warehouse) stays on one worker, big units first.
+TEST_WORKERS ?= 2
+TEST_WORKERS_ARGS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-slow test-all lint format typecheck check clean bench reliability serve
@@ -28,7 +32,7 @@ test: $(STAMP) ## Run the test suite, slow tests aside (offline: loopback server
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium is not installed: the browser test of the HTML export will be skipped"
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" $(TEST_WORKERS_ARGS)
 
 test-slow: $(STAMP) ## Only the slow tests: a real Prefect server trial, workers, long property runs, DuckLake on PostgreSQL + S3 (moto)
 	@# the DuckLake tests start their own PostgreSQL cluster (Debian's postgresql: initdb, pg_ctl), installed here when

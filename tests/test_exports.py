@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,8 @@ import pytest
 from click.testing import CliRunner
 
 from flows.cli import EXPORT_FORMATS, main
-from flows.demo import replay_day, write_demo_catalog
-from replay.server import ReplayServer
+from flows.demo import CLOCK
+from tests.series import Replay
 from warehouse.db import connect
 from warehouse.readouts.export import ExportResult, export, export_many
 from warehouse.readouts.formats import FORMATS
@@ -43,39 +42,18 @@ REGENERATE = os.environ.get("OUTAGES_REGENERATE_EXPECTED") == "1"
 AWS = "aws@2021-12-07T15:30Z"
 STABLE_BASE = "http://replay.test"  # the loopback server's port changes per run; expected files use this instead
 
-# The simulated schedule of the replay, shortened to keep this module quick (each tick is a real ingest run): 16:26,
-# the first run to see AWS's first post (an open outage then), 02:28 the next night, which sees the resolutions, and
-# the next morning, whose complaint counts close every spike.
-CLOCK = ("2021-12-07T16:26:00Z", "2021-12-08T02:28:24Z", "2021-12-08T12:00:00Z")
-
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class Replay:
-    db: Path
-    base_url: str
-
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        return connect(self.db, read_only=True)
-
-    def stable(self, text: str) -> str:
-        return text.replace(self.base_url.rstrip("/"), STABLE_BASE)
+def stable(replay: Replay, text: str) -> str:
+    return text.replace(replay.base_url.rstrip("/"), STABLE_BASE)
 
 
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Replay:
-    folder = tmp_path_factory.mktemp("replay-exports")
-    db = folder / "replay.duckdb"
-    server = ReplayServer().start()
-    try:
-        codes = replay_day(db, write_demo_catalog(server.base_url, folder), server, clock=CLOCK, echo=lambda _: None)
-    finally:
-        server.stop()
-    assert codes == [0] * len(CLOCK)
-    return Replay(db, server.base_url)
+def replay(demo_replay: Replay) -> Replay:
+    return demo_replay
 
 
 @pytest.fixture
@@ -176,7 +154,7 @@ def test_csv_export_of_the_aws_outage_matches_the_expected_file(
     assert "Reconstruction: complaint counts written by us" in spike["note"]
     trello = next(r for r in rows if r["service_id"] == "trello" and r["kind"] == "official_update")
     assert trello["public_url"] == "https://stspg.io/ysr4n4cs4m4l"  # the page a reader opens: Statuspage's shortlink
-    check_expected("aws-outage.csv", replay.stable(text))
+    check_expected("aws-outage.csv", stable(replay, text))
 
 
 def test_json_and_parquet_exports_hold_the_same_rows_as_the_csv(aws_exports: dict[str, ExportResult]) -> None:
@@ -224,7 +202,7 @@ def test_markdown_export_of_the_aws_outage_matches_the_expected_file(
     assert "\\_" not in chronology
     assert cited == set(re.findall(r"^(\d+)\. ", sources, flags=re.MULTILINE))  # every citation has its source
     assert "(fetched 2021-12-07 16:26Z" in sources
-    check_expected("aws-outage.md", replay.stable(text))
+    check_expected("aws-outage.md", stable(replay, text))
 
 
 def test_html_export_repeats_the_notes_once_and_cites_each_complaint_source(

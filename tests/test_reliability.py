@@ -397,7 +397,7 @@ def test_retry_after_and_backoff_arithmetic() -> None:
     assert [backoff_seconds(n, 1.0, 60.0) for n in (1, 2, 3, 9)] == [1.0, 2.0, 4.0, 60.0]
 
 
-def test_only_http_and_https_requests_leave_the_crawler() -> None:
+def test_only_http_and_https_requests_leave_the_crawler(monkeypatch: pytest.MonkeyPatch) -> None:
     """A kind's follow-up URL read from a payload (or anything else) cannot make the crawl open file:// or ftp://."""
     from scrapy import Request
     from scrapy.exceptions import IgnoreRequest
@@ -411,6 +411,8 @@ def test_only_http_and_https_requests_leave_the_crawler() -> None:
 
     from scrapers.settings import crawl_settings
 
+    monkeypatch.delenv("OUTAGES_RETRY_BACKOFF", raising=False)  # tests/conftest.py shortens it: the defaults here
+    monkeypatch.delenv("OUTAGES_RETRY_AFTER_CAP", raising=False)
     settings = crawl_settings(timeout_seconds=5, log_file=None)
     assert settings["ROBOTSTXT_OBEY"] is True
     assert settings["HTTPCACHE_ENABLED"] is False

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from flows.demo import CLOCK, replay_day, write_demo_catalog
-from replay.server import ReplayServer
+from tests.series import Replay
 from warehouse.readouts.notes import source_notes
 from warehouse.timeline import Window, outage_rows, render_text, timeline_rows
 
@@ -20,16 +19,8 @@ def utc(text: str) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def replay_db(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iterator[duckdb.DuckDBPyConnection]:
-    folder = tmp_path_factory.mktemp("replay")
-    db = folder / "replay.duckdb"
-    server = ReplayServer().start()
-    try:
-        codes = replay_day(db, write_demo_catalog(server.base_url, folder), server, echo=lambda _: None)
-    finally:
-        server.stop()
-    assert codes == [0] * len(CLOCK)
-    con = duckdb.connect(str(db), read_only=True)
+def replay_db(demo_replay: Replay) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(demo_replay.db), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
     yield con
     con.close()
