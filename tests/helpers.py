@@ -4,11 +4,13 @@ parser's output must pass (times in UTC, incidents and updates well formed). Eac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scrapers.bodystore import store_body
 from scrapers.records import IMPACTS, UPDATE_STATUSES, Document, Incident, IncidentUpdate, Parsed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -65,3 +67,29 @@ def assert_incidents_well_formed(parsed: Parsed) -> None:
         assert update.status in UPDATE_STATUSES
         assert_aware_utc(update.posted_at)
         assert_aware_utc(update.created_at)
+
+
+def crawled_run(run_dir: Path, store: Path, fetched: list[tuple[str, str, str, bytes]], **fetch: Any) -> None:
+    """A crawl's output as the parse stage reads it: each ``(source_id, kind, url, body)`` fetched once with a 200,
+    its body in ``store``, the plan and ``fetches.jsonl`` in ``run_dir``. ``fetch`` sets the fields every fetch shares
+    (``fetched_at`` is needed; ``content_type`` defaults to JSON)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    plan, lines = [], []
+    for source_id, kind, url, body in fetched:
+        plan.append({"source_id": source_id, "kind": kind, "url": url, "validators": []})
+        record = {
+            "source_id": source_id,
+            "url": url,
+            "final_url": url,
+            "http_status": 200,
+            "content_type": "application/json",
+            "sha256": store_body(store, body),
+            "bytes": len(body),
+            "withheld": False,
+            "meta": {},
+            "error": None,
+            **fetch,
+        }
+        lines.append(json.dumps(record) + "\n")
+    (run_dir / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    (run_dir / "fetches.jsonl").write_text("".join(lines), encoding="utf-8")

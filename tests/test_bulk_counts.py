@@ -17,6 +17,7 @@ from scrapers.bulk_counts import BULK_ENV
 from scrapers.catalog import parse_catalog
 from scrapers.landing import build_landing
 from scrapers.spider import store_body
+from tests.helpers import crawled_run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -87,31 +88,13 @@ def _replay() -> dict[str, bytes]:
 def _stage(tmp_path: Path, name: str, bodies: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, bulk: bool) -> Path:
     store = tmp_path / "bodies"
     run_dir = tmp_path / name
-    run_dir.mkdir()
     lines = [CATALOG]
-    fetches, plan = [], []
+    fetched = []
     for n, (label, body) in enumerate(bodies.items()):
         source, url = f"c{n}", f"http://counts.test/{n}/{label}.csv"
         lines.append(f'  - {{id: {source}, kind: report_counts, url: "{url}"}}\n')
-        plan.append({"source_id": source, "kind": "report_counts", "url": url, "validators": []})
-        sha = store_body(store, body)
-        fetches.append(
-            {
-                "source_id": source,
-                "url": url,
-                "final_url": url,
-                "fetched_at": AT,
-                "http_status": 200,
-                "content_type": "text/csv",
-                "sha256": sha,
-                "bytes": len(body),
-                "withheld": False,
-                "meta": {},
-                "error": None,
-            }
-        )
-    (run_dir / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-    (run_dir / "fetches.jsonl").write_text("".join(json.dumps(f) + "\n" for f in fetches), encoding="utf-8")
+        fetched.append((source, "report_counts", url, body))
+    crawled_run(run_dir, store, fetched, fetched_at=AT, content_type="text/csv")
     catalog = parse_catalog("".join(lines), "catalog.yaml")
     monkeypatch.setenv(BULK_ENV, "1" if bulk else "0")
     build_landing(run_dir, store, catalog, "run", datetime(2021, 12, 7, 20, tzinfo=UTC), workers=1)

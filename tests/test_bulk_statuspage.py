@@ -21,6 +21,7 @@ from scrapers.bulk_statuspage import read_bulk_statuspage
 from scrapers.catalog import parse_catalog
 from scrapers.landing import build_landing
 from scrapers.spider import store_body
+from tests.helpers import crawled_run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -188,30 +189,13 @@ def _stage(
     """The landing folder of a run that fetched ``bodies`` (one source each), and how many DuckDB read."""
     store = tmp_path / "bodies"
     run_dir = tmp_path / name
-    run_dir.mkdir()
     lines = ["services:\n  - {id: svc, name: Service}\nsources:\n"]
-    fetches, plan = [], []
+    fetched = []
     for n, (label, body) in enumerate(bodies.items()):
         source, url = f"s{n}", f"https://status{n}.test/api/v2/{label}.json"
         lines.append(f'  - {{id: {source}, kind: statuspage, service: svc, url: "{url}"}}\n')
-        plan.append({"source_id": source, "kind": "statuspage", "url": url, "validators": []})
-        fetches.append(
-            {
-                "source_id": source,
-                "url": url,
-                "final_url": url,
-                "fetched_at": AT,
-                "http_status": 200,
-                "content_type": "application/json",
-                "sha256": store_body(store, body),
-                "bytes": len(body),
-                "withheld": False,
-                "meta": {},
-                "error": None,
-            }
-        )
-    (run_dir / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-    (run_dir / "fetches.jsonl").write_text("".join(json.dumps(f) + "\n" for f in fetches), encoding="utf-8")
+        fetched.append((source, "statuspage", url, body))
+    crawled_run(run_dir, store, fetched, fetched_at=AT)
     catalog = parse_catalog("".join(lines), "catalog.yaml")
     monkeypatch.setenv(BULK_ENV, mode)
     summary = build_landing(run_dir, store, catalog, "run", datetime(2026, 11, 1, 12, tzinfo=UTC), workers=1)

@@ -23,7 +23,7 @@ from scrapers import registry
 from scrapers.catalog import parse_catalog
 from scrapers.landing import TABLES, build_landing, read_jsonl
 from scrapers.records import RECORD_TABLES, Parsed
-from scrapers.spider import store_body
+from tests.helpers import crawled_run
 from warehouse.db import connect, migrate
 from warehouse.load import load_landing, load_steps, raw_tables
 
@@ -129,24 +129,8 @@ def test_every_record_type_reaches_parse_landing_and_the_warehouse(throwaway: st
     assert printed == {f.metadata["record"] for f in fields(Parsed)}
 
     run_dir, store = tmp_path / "run", tmp_path / "bodies"
-    run_dir.mkdir()
     url = "https://throwaway.test/x.json"
-    plan = [{"source_id": "tw", "kind": throwaway, "url": url, "validators": []}]
-    fetch = {
-        "source_id": "tw",
-        "url": url,
-        "final_url": url,
-        "fetched_at": FETCHED_AT.isoformat(),
-        "http_status": 200,
-        "content_type": "application/json",
-        "sha256": store_body(store, PAYLOAD),
-        "bytes": len(PAYLOAD),
-        "withheld": False,
-        "meta": {},
-        "error": None,
-    }
-    (run_dir / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-    (run_dir / "fetches.jsonl").write_text(json.dumps(fetch) + "\n", encoding="utf-8")
+    crawled_run(run_dir, store, [("tw", throwaway, url, PAYLOAD)], fetched_at=FETCHED_AT.isoformat())
     catalog = parse_catalog(CATALOG, "catalog.yaml")
     summary = build_landing(run_dir, store, catalog, "run-1", FETCHED_AT, workers=1)
     assert summary.sources_failed == 0, summary.failed_sources
