@@ -7,6 +7,8 @@ commands at that server (``PREFECT_API_URL``), which warehouse the deployments w
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime
@@ -18,12 +20,25 @@ from flows.paths import PROJECT_ROOT
 INGEST_ENTRYPOINT = "flows/ingest.py:ingest"
 
 
-def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One call of the Prefect REST API at ``base`` (``http://127.0.0.1:4200/api``): GET, or POST with ``body``."""
+# Answers of a server that is busy, not wrong: Prefect's answers 503 while its database is locked (SQLite under load)
+BUSY_STATUSES = frozenset({429, 503})
+BUSY_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds before each new attempt: about 15 s in all
+
+
+def api(base: str, path: str, body: dict[str, Any] | None = None, waits: tuple[float, ...] = BUSY_WAITS) -> Any:
+    """One call of the Prefect REST API at ``base`` (``http://127.0.0.1:4200/api``): GET, or POST with ``body``.
+    A busy answer is tried again after each of ``waits``; the last one is raised."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base}{path}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
+    for wait in (*waits, None):
+        request = urllib.request.Request(f"{base}{path}", data=data, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            if wait is None or error.code not in BUSY_STATUSES:
+                raise
+        time.sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def deployments(base: str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ class Route:
     content_type: str = "application/json"
     delay: float = 0.0  # seconds to wait before answering (longer than the crawl timeout = a timeout)
     etag: str | None = None  # sent with the body; a request whose If-None-Match names it gets a 304 without one
+    busy_first: int = 0  # the first this many requests get a 503 (a server busy for a moment)
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -51,6 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         self.server.hits[path] = self.server.hits.get(path, 0) + 1
         route = self.server.routes.get(path, Route(b"not found", 404, "text/plain"))
+        if self.server.hits[path] <= route.busy_first:
+            route = Route(b"busy", 503, "text/plain")
         if route.delay:
             time.sleep(route.delay)
         asked = self.headers.get("If-None-Match")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ import yaml
 
 from flows.paths import PROJECT_ROOT
 from flows.serve import ServeError, work_pools
-from tests.loopback import LoopbackServer
+from flows.serve_status import api as prefect_api
+from tests.loopback import LoopbackServer, Route
 from tests.test_ingest_flow import serve_good, write_catalog
 
 READY_SECONDS = 180  # a first server start migrates its database; deploying imports every flow
@@ -185,3 +187,20 @@ def test_the_project_deployments_run_on_the_pool_the_readme_creates() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     for pool in work_pools(PROJECT_ROOT / "prefect.yaml"):
         assert f"work-pool create {pool} --type process" in readme
+
+
+def test_a_busy_prefect_api_is_asked_again_and_a_lasting_failure_is_raised(loopback: LoopbackServer) -> None:
+    """Prefect's server answers 503 while its SQLite database is locked (seen in `make test-slow` on a loaded
+    machine: `serve --run-now` stopped with a traceback); a real loopback server is busy twice, then answers."""
+    loopback.routes["/api/deployments"] = Route(b'[{"name": "d"}]', busy_first=2)
+    assert prefect_api(loopback.url("/api"), "/deployments", waits=(0.01, 0.01, 0.01)) == [{"name": "d"}]
+    assert loopback.hits["/api/deployments"] == 3
+    loopback.routes["/api/flows"] = Route(b"[]", busy_first=10)
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        prefect_api(loopback.url("/api"), "/flows", waits=(0.01, 0.01))
+    assert raised.value.code == 503
+    assert loopback.hits["/api/flows"] == 3  # two waits: three attempts, then the answer is raised
+    loopback.routes["/api/missing"] = Route(b"no", 404, "text/plain")
+    with pytest.raises(urllib.error.HTTPError):
+        prefect_api(loopback.url("/api"), "/missing", waits=(0.01, 0.01))
+    assert loopback.hits["/api/missing"] == 1  # a wrong request is not asked again
