@@ -46,16 +46,24 @@ def machine_line(info: dict[str, str]) -> str:
     )
 
 
-def readme_section(table_text: str, info: dict[str, str], when: str, note: str = "") -> str:
+def readme_section(table_text: str, info: dict[str, str], when: str, ran: list[str], took: float) -> str:
+    left_out = [name for name in BENCHES if name not in ran]
+    which = (
+        f"The table is the run of `--only {','.join(ran)}` ({took / 60:.0f} min); "
+        f"{', '.join(left_out)} print their own rows when run (their last figures are in CHANGELOG.md). "
+        if left_out
+        else f"The table is one run of every benchmark ({took / 60:.0f} min). "
+    )
     intro = (
-        '`make bench` (about 5 minutes; `make bench BENCH_ARGS="--sources 500"` and the other options of '
-        "`python -m bench --help` scale it down) measures start-up, polling, loading and querying against baselines "
-        "run in the same invocation; figures are printed, never asserted. Start-up: one `outages ingest` of one "
+        "`make bench` runs every benchmark of `BENCHES` in `bench/__main__.py` at the sizes of the targets "
+        '(`make bench BENCH_ARGS="--only load,query --sources 500"` and the other options of `python -m bench --help` '
+        "pick and scale down) against baselines run in the same invocation; figures are printed, never asserted. "
+        f"{which}Start-up: one `outages ingest` of one "
         "loopback source from a fresh process, against the same ingest as a Prefect flow run with its temporary "
         "server. Poll: Statuspage-style sources with bodies of "
         "5-400 KB (log-uniform, mean 85 KB) on 50 loopback hosts (127.0.0.2-127.0.0.51), each run the real "
         '`outages ingest` command. Query figures marked "stopped" were interrupted at the cap of `--query-cap` '
-        f"(60 s; 0 waits). Run of {when} on {machine_line(info)}{note}:"
+        f"(60 s; 0 waits). Run of {when} on {machine_line(info)}:"
     )
     intro, posts_note = (textwrap.fill(text, width=118, break_on_hyphens=False) for text in (intro, POSTS_NOTE))
     return f"{SECTION}\n\n{intro}\n\n{table_text}\n\n{posts_note}\n"
@@ -161,12 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     when = f"{datetime.now(UTC):%Y-%m-%d}"
-    print(f"\nbenchmarks took {time.perf_counter() - started:.0f} s\n")
+    took = time.perf_counter() - started
+    print(f"\nbenchmarks took {took:.0f} s\n")
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps(raw, indent=2, default=str), encoding="utf-8")
     if args.readme:
-        write_readme(readme_section(table(rows), info, when))
+        write_readme(readme_section(table(rows), info, when, chosen, took))
         print("\nREADME.md: table written under '## Benchmarks'")
     return 0
 
