@@ -233,11 +233,14 @@ def _tls_context() -> ssl.SSLContext:
         .not_valid_after(now + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    folder = Path(tempfile.mkdtemp(prefix="hostile-tls-"))
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    with tempfile.TemporaryDirectory(prefix="hostile-tls-") as name:  # the context keeps what it loaded
+        folder = Path(name)
+        (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (folder / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     return context
