@@ -1,9 +1,10 @@
 """What every set-based reader of stored bodies shares (scrapers/bulk_counts.py, scrapers/bulk_statuspage.py).
 
-The parse stage defers a body of a kind that has a bulk reader (scrapers/bulk_parse.py) instead of parsing it in
-Python; the reader has DuckDB read many deferred bodies at once, writes the landing rows of every body it read exactly
-as the Python parser would (with DuckDB's JSON writer), and hands back the others for the Python parser, the
-reference, which gives their records or names their error as before. A body is wholly one path's or the other's.
+The parse stage defers a body of a kind that has a bulk reader (its Kind's ``bulk_reader``; scrapers/bulk_parse.py)
+instead of parsing it in Python; the reader has DuckDB read many deferred bodies at once, writes the landing rows of
+every body it read exactly as the Python parser would (with DuckDB's JSON writer), and hands back the others for the
+Python parser, the reference, which gives their records or names their error as before. A body is wholly one path's
+or the other's.
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ class Deferred:
     source: Source
     fetch: dict[str, Any]
     observed: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BulkReader:
+    """A kind's set-based reader (named by its Kind's ``bulk_reader``): takes the deferred bodies of its kind and
+    returns the ones it leaves to the Python parser."""
+
+    read: Callable[[list[Deferred], Path, Any, Append], list[Deferred]]  # (deferred, body store, Catalog, append)
+    min_bytes: int = 0  # fewer deferred bytes than this: the Python parser reads them
+    batch_bytes: int | None = None  # hand over a batch once this many bytes are deferred (None: all at the end)
+    defers: Callable[[dict[str, object]], bool] = lambda _fetch: True  # which fetches of the kind may go this way
 
 
 def bulk_mode(kind: str) -> str:

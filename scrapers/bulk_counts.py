@@ -18,8 +18,8 @@ import duckdb
 
 from scrapers.bodystore import body_path
 from scrapers.bulk_common import BULK_ENV as BULK_ENV  # re-exported: the switch the tests and benchmarks set
+from scrapers.bulk_common import Append, BulkReader, bulk_connection, copy_rows, files_table, insert_rows, sql_text
 from scrapers.bulk_common import Deferred as Deferred  # re-exported
-from scrapers.bulk_common import bulk_connection, copy_rows, files_table, insert_rows, sql_text
 from scrapers.catalog import Catalog, Source
 from warehouse.db import quote_ident  # the one quoting helper (header names come from the file)
 
@@ -178,3 +178,11 @@ def _write(con: duckdb.DuckDBPyConnection, taken: list[int], append_counts: Call
         ORDER BY item
     """
     copy_rows(con, query, "counts", lambda _table, path, rows: append_counts(path, rows))
+
+
+def _read_for_stage(deferred: list[Deferred], store: Path, catalog: Catalog, append: Append) -> list[Deferred]:
+    return read_bulk_counts(deferred, store, catalog, lambda path, rows: append("counts", path, rows))
+
+
+# The kind's reader (scrapers/kinds/report_counts.py names it): every deferred CSV at the end of the parse stage
+READER = BulkReader(read=_read_for_stage)

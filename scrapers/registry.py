@@ -84,6 +84,10 @@ class Kind:
     def fixture_prefix(self) -> str:
         return self.fixtures if self.fixtures is not None else f"{self.name}_"
 
+    # Its set-based reader, "module:NAME" of a scrapers.bulk_common.BulkReader: the parse stage defers its bodies to
+    # DuckDB (scrapers/bulk_parse.py), importing the module only then. None: the Python parser reads every body.
+    bulk_reader: str | None = None
+
     # Whether a catalog entry may name a local file (a path, relative to the catalog's folder, or a file:// URL):
     # an export read once. Only the entry's own URL is read from disk; a follow-up URL is always http(s).
     reads_files: bool = False

@@ -316,7 +316,8 @@ def test_a_big_run_is_read_in_batches_and_its_rest_by_the_parser(
 ) -> None:
     """The default: a batch goes to DuckDB once 32 MB are deferred; what is left at the end, under 16 MB, goes to the
     parser. The landing is the parser's all the same."""
-    from scrapers.bulk_parse import STATUSPAGE_BATCH_BYTES, STATUSPAGE_MIN_BYTES
+    from scrapers.bulk_statuspage import BATCH_BYTES as STATUSPAGE_BATCH_BYTES
+    from scrapers.bulk_statuspage import MIN_BYTES as STATUSPAGE_MIN_BYTES
 
     bodies: dict[str, bytes] = {}
     for label, body in _generated(2000).items():

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import scrapers.kinds
 from flows.cli import main
+from flows.paths import PROJECT_ROOT
 from scrapers import registry
 from scrapers.catalog import parse_catalog
 from scrapers.landing import TABLES, build_landing, read_jsonl
@@ -188,3 +189,21 @@ def test_a_module_in_the_kinds_package_that_is_no_kind_is_refused(
             registry.discover("scrapers.kinds")
     finally:
         sys.modules.pop("scrapers.kinds.helpers", None)
+
+
+def test_a_kind_names_its_set_based_reader_and_the_parse_stage_finds_it_there() -> None:
+    """The parse stage knows which kinds DuckDB reads only from their Kind (``bulk_reader``): each name resolves to a
+    BulkReader, and a kind without one is parsed in Python."""
+    from scrapers.bulk_common import BulkReader
+    from scrapers.bulk_parse import reader_for
+
+    named = {name: registry.get(name).bulk_reader for name in registry.names()}
+    with_reader = sorted(name for name, where in named.items() if where is not None)
+    assert with_reader == ["report_counts", "statuspage"]
+    for name in with_reader:
+        module, _, attribute = str(named[name]).partition(":")
+        assert isinstance(getattr(importlib.import_module(module), attribute), BulkReader), name
+        assert reader_for(name, {"url": "https://status.example.test/api/v2/summary.json"}) is not None, name
+    assert reader_for("gcp", {"url": "https://status.cloud.google.com/incidents.json"}) is None
+    code = (PROJECT_ROOT / "scrapers" / "bulk_parse.py").read_text(encoding="utf-8").split('"""', 2)[2]
+    assert "statuspage" not in code  # below its docstring, the parse stage names no kind

@@ -89,4 +89,5 @@ KIND = Kind(
     example_urls=("https://exports.example.test/counts.csv",),
     detect=detect,
     reads_files=True,
+    bulk_reader="scrapers.bulk_counts:READER",
 )

@@ -234,4 +234,5 @@ KIND = Kind(
         "https://status.example.test/history.atom",
     ),
     detect=detect,
+    bulk_reader="scrapers.bulk_statuspage:READER",
 )
