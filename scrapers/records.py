@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapers.vocabulary import (
@@ -188,16 +188,35 @@ def field_names(record_type: type) -> tuple[str, ...]:
     return names
 
 
+# The ISO 8601 text of the UTC datetimes records hold, by value: a document repeats its times (an update's display
+# time is its creation time and the time of the component changes it records), and the parsers' timestamp cache hands
+# out equal values. Only exact ``datetime`` in ``UTC`` is kept: equal values then have the same text (an equal instant
+# in another zone would not). Cleared when full.
+_ISO_TEXT: dict[datetime, str] = {}
+_ISO_TEXT_MAX = 65536
+
+
+def _json_value(value: Any) -> Any:
+    """A record's field value that is neither None nor a string, made JSON-ready."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        text = _ISO_TEXT.get(value)
+        if text is None:
+            if len(_ISO_TEXT) >= _ISO_TEXT_MAX:
+                _ISO_TEXT.clear()
+            text = _ISO_TEXT[value] = value.isoformat()
+        return text
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def record_to_json(record: Any) -> dict[str, Any]:
     """A record as a JSON-ready dict: datetimes as ISO 8601 strings in UTC."""
     out: dict[str, Any] = {}
     for name in field_names(type(record)):
         value = getattr(record, name)
         # most values are strings or None: one type test settles them (a str subclass is neither datetime nor tuple)
-        if value is not None and type(value) is not str:
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, tuple):
-                value = list(value)
-        out[name] = value
+        out[name] = value if value is None or type(value) is str else _json_value(value)
     return out
