@@ -6,9 +6,10 @@ Parsers are pure functions from a fetched :class:`Document` to :class:`Parsed` r
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from scrapers.vocabulary import (
@@ -38,6 +39,7 @@ __all__ = [
     "Post",
     "UpdateStatus",
     "field_names",
+    "field_values",
     "record_to_json",
 ]
 
@@ -186,6 +188,20 @@ def field_names(record_type: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[record_type] = tuple(f.name for f in dataclasses.fields(record_type))
     return names
+
+
+_FIELD_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def field_values(record: Any) -> tuple[Any, ...]:
+    """The values of a record's fields, in :func:`field_names` order (one C call for them all)."""
+    getter = _FIELD_GETTERS.get(type(record))
+    if getter is None:
+        names = field_names(type(record))
+        getter = _FIELD_GETTERS[type(record)] = (
+            attrgetter(*names) if len(names) > 1 else lambda r: (getattr(r, names[0]),)
+        )
+    return getter(record)
 
 
 # The ISO 8601 text of the UTC datetimes records hold, by value: a document repeats its times (an update's display
