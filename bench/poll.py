@@ -71,11 +71,11 @@ def child_ingest(catalog: str, db: str, timeout: float) -> None:
 
     def timed(name: str, fn: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            marks[f"{name}_start"] = time.time()
+            marks[f"{name}_start"], marks[f"{name}_cpu"] = time.time(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                marks[f"{name}_end"] = time.time()
+                marks[f"{name}_end"], marks[f"{name}_cpu"] = time.time(), time.process_time() - marks[f"{name}_cpu"]
 
         return wrapper
 
@@ -90,6 +90,7 @@ def child_ingest(catalog: str, db: str, timeout: float) -> None:
     except SystemExit as exc:
         code = int(exc.code or 0)
     finished = time.perf_counter()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the crawl process(es): this run's only children
     run = max(runs_dir(db).iterdir(), key=lambda p: p.name)
     stats = json.loads((run / "crawl_stats.json").read_text(encoding="utf-8"))
     # Scrapy's own time: from its start to the fetch records' feed being closed
@@ -111,7 +112,11 @@ def child_ingest(catalog: str, db: str, timeout: float) -> None:
             "status_200": stats.get("downloader/response_status_count/200", 0),
             "status_304": stats.get("downloader/response_status_count/304", 0),
             "response_bytes": stats.get("downloader/response_bytes", 0),
-            "crawl_peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "crawl_peak_rss_mib": children.ru_maxrss / 1024,
+            # CPU time, less sensitive than wall time to a busy machine: this process's in the crawl step (the parse,
+            # and following the records) and the crawl process's
+            "crawl_step_cpu_s": marks.get("crawl_cpu", 0.0),
+            "crawl_cpu_s": children.ru_utime + children.ru_stime,
         }
     )
 
@@ -245,6 +250,12 @@ def run(sources: int, workdir: Path, timeout: float = 30.0, echo: Any = print) -
         ),
         Row("poll", split, parts(second), "", f"{second['status_304']} x 304"),
         Row("poll", "fixed start-up (one-source run)", fmt_s(fixed)),
+        Row(
+            "poll",
+            "  CPU in the crawl step, flow process (parse) / crawl process: first run; re-poll",
+            f"{fmt_s(first['crawl_step_cpu_s'])} / {fmt_s(first['crawl_cpu_s'])}; "
+            f"{fmt_s(second['crawl_step_cpu_s'])} / {fmt_s(second['crawl_cpu_s'])}",
+        ),
         Row(
             "poll",
             "peak RSS flow process / crawl process",

@@ -50,15 +50,19 @@ class BulkReader:
     min_bytes: int = 0  # fewer deferred bytes than this: the Python parser reads them
     batch_bytes: int | None = None  # hand over a batch once this many bytes are deferred (None: all at the end)
     defers: Callable[[dict[str, object]], bool] = lambda _fetch: True  # which fetches of the kind may go this way
+    # used when OUTAGES_BULK_PARSE is unset or "1"; a reader that is not (its parser is cheaper) is used when the
+    # variable names its kind, or is "all"
+    by_default: bool = True
 
 
 def bulk_mode(kind: str) -> str:
     """How the parse stage treats ``kind``'s bodies, by OUTAGES_BULK_PARSE: ``off`` ("0", or a comma-separated list
     of kinds that leaves this one out: "report_counts" keeps only the count CSVs' reader), ``all`` ("all": every
-    deferred body goes to DuckDB, however few) or ``on`` (unset, "1", or a list naming the kind)."""
+    deferred body goes to DuckDB, however few), ``on`` (a list naming the kind) or ``default`` (unset or "1": the
+    kind's reader if it is ``by_default``)."""
     value = os.environ.get(BULK_ENV, "").strip().lower()
     if value in ("", "1"):
-        return "on"
+        return "default"
     if value in ("0", "all"):
         return "off" if value == "0" else "all"
     return "on" if kind in {name.strip() for name in value.split(",")} else "off"

@@ -34,9 +34,10 @@ def _reader(kind: str) -> BulkReader | None:
 def reader_for(kind: str, fetch: dict[str, object]) -> BulkReader | None:
     """The reader the parse stage defers this fetched body to, or None (parse it in Python now)."""
     reader = _reader(kind)
-    if reader is None or bulk_mode(kind) == "off" or not reader.defers(fetch):
+    if reader is None or not reader.defers(fetch):
         return None
-    return reader
+    mode = bulk_mode(kind)
+    return None if mode == "off" or (mode == "default" and not reader.by_default) else reader
 
 
 def read_batch(kind: str, deferred: list[Deferred], store: Path, catalog: Catalog, append: Append) -> list[Deferred]:

@@ -131,10 +131,15 @@ def _row_queries() -> list[tuple[str, str]]:
     return [(section.split("\n", 1)[0].strip(), section.split("\n", 1)[1]) for section in sections]
 
 
-# Measured (bench parse, one DuckDB thread): a batch costs about 0.09 s of CPU to start and 31 ms per MB of bodies
-# against the parser's 36 ms per MB, so the SQL path pays from about 18 MB of Statuspage bodies on.
+# Measured (bench parse, one DuckDB thread): a batch costs about 0.09 s of CPU to start and 31 ms per MB of bodies.
+# The parser took 36 ms per MB then, so the SQL path paid from about 18 MB of Statuspage bodies on; since its records
+# are turned into rows more cheaply it takes about 25 ms per MB (bench parse, same run: DuckDB 1.12-1.23x its CPU, and
+# 1.8x its peak memory), so the reader is not used by default: OUTAGES_BULK_PARSE naming ``statuspage``, or ``all``,
+# uses it. A poll's bodies are then parsed as they arrive, not in batches once 32 MB are waiting.
 MIN_BYTES = 16 * 1024 * 1024
 BATCH_BYTES = 32 * 1024 * 1024  # DuckDB holds about 200 MB while it reads a batch of this size
 
 # The kind's reader (scrapers/kinds/statuspage.py names it)
-READER = BulkReader(read=read_bulk_statuspage, min_bytes=MIN_BYTES, batch_bytes=BATCH_BYTES, defers=defers)
+READER = BulkReader(
+    read=read_bulk_statuspage, min_bytes=MIN_BYTES, batch_bytes=BATCH_BYTES, defers=defers, by_default=False
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from typing import Any
 
 from scrapers.catalog import Source
@@ -18,12 +19,27 @@ def hash_author(author: str, salt: bytes) -> str:
     return hashlib.blake2b(author.encode("utf-8"), key=salt[:64], digest_size=16).hexdigest()
 
 
-# json.dumps(payload, sort_keys=True, default=str) builds this encoder on every call; one serves them all (same text)
+# The text hashed is json.dumps(payload, sort_keys=True, default=str). JSONEncoder.encode builds the C encoder (and a
+# dict to find cycles in) on every call; one C encoder, built once with those settings, serves them all with the same
+# text (a record's payload holds no cycle). Without the C module, the encoder object does it.
 _VERSION_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+_MAKE_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # json's own C encoder; None without _json
+_C_VERSION_ENCODER = (
+    None
+    if _MAKE_C_ENCODER is None
+    else _MAKE_C_ENCODER(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True)
+)
+
+
+def version_text(payload: dict[str, Any]) -> str:
+    """``json.dumps(payload, sort_keys=True, default=str)``: the text a version hash is taken of."""
+    if _C_VERSION_ENCODER is None:
+        return _VERSION_ENCODER.encode(payload)
+    return "".join(_C_VERSION_ENCODER(payload, 0))
 
 
 def version_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(_VERSION_ENCODER.encode(payload).encode()).hexdigest()[:32]
+    return hashlib.sha256(version_text(payload).encode()).hexdigest()[:32]
 
 
 def incident_row(source: Source, doc: Document, incident: Incident, observed_at: str | None = None) -> dict[str, Any]:

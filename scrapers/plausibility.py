@@ -21,7 +21,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapers.records import ComplaintCount, ComponentChange, Incident, IncidentUpdate, Parsed, Post, field_names
+from scrapers.records import (
+    ComplaintCount,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    Parsed,
+    Post,
+    field_names,
+    field_values,
+)
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -33,6 +42,15 @@ def implausible_time(record: Any, fetched_at: datetime, now: datetime | None = N
 
 
 def _implausible(record: Any, fetched_at: datetime, latest: datetime) -> str | None:
+    for value in field_values(record):  # the common case, every time plausible, in one pass over the values
+        if value is None or type(value) is str or not isinstance(value, datetime):
+            continue
+        if not EARLIEST_PLAUSIBLE <= value <= latest:
+            return _why_implausible(record, fetched_at, latest)
+    return None
+
+
+def _why_implausible(record: Any, fetched_at: datetime, latest: datetime) -> str | None:
     planned = isinstance(record, Incident) and (record.status == "scheduled" or record.impact == "maintenance")
     for name in field_names(type(record)):
         value = getattr(record, name)

@@ -58,6 +58,11 @@ def crawl_settings(*, timeout_seconds: float, log_file: str | None) -> dict[str,
         "HTTPCACHE_ENABLED": False,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote control: an HTTP server started in every crawl that runs the Python code sent to it,
+        # its token and port written to a job file under the user's state folder (a killed crawl leaves its file).
+        # Off like the telnet console. (Scrapy still imports its module, aiohttp's server with it, as it imports every
+        # component named in the settings, even one set to None.)
+        "REMOTE_CONTROL_ENABLED": False,
         "REDIRECT_MAX_TIMES": 5,
         "LOG_LEVEL": "INFO",
         "LOG_FILE": log_file,

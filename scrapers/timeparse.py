@@ -23,6 +23,12 @@ def _zoned(value: str) -> datetime | None:
     return None if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def cached_iso_utc(value: object) -> datetime | None:
+    """What :func:`parse_iso_utc` gives for ``value`` when that is a zoned timestamp (read once per text), else None: a
+    parser's fast path, which builds its message for ``parse_iso_utc`` only when this answers None."""
+    return _zoned(value) if isinstance(value, str) and value else None
+
+
 def parse_iso_utc(value: object, *, what: str) -> datetime:
     """Parse an ISO 8601 timestamp that carries a zone; a timestamp without one is an error, not a guess."""
     if isinstance(value, str) and value:

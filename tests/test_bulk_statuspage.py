@@ -3,7 +3,8 @@ the same incident, update, component, component-change and document rows (every 
 the same error rows (EXCEPT ALL both ways), over our fixtures, every real Statuspage capture in ../shared/samples
 (skipped when absent), the benchmark's generated pages and bodies made to be awkward. Real bodies in a real store; the
 reference is the same stage with the bulk reader switched off (OUTAGES_BULK_PARSE=0); OUTAGES_BULK_PARSE=all takes
-away the size below which the stage leaves even a big run's few bodies to the parser."""
+away the size below which the stage leaves even a big run's few bodies to the parser. The reader is not used by
+default (the parser costs less CPU): naming the kind in OUTAGES_BULK_PARSE takes it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pytest
 
 from scrapers import registry
 from scrapers.bulk_common import BULK_ENV, Deferred
-from scrapers.bulk_statuspage import read_bulk_statuspage
+from scrapers.bulk_parse import reader_for
+from scrapers.bulk_statuspage import BATCH_BYTES, read_bulk_statuspage
 from scrapers.catalog import parse_catalog
 from scrapers.landing import build_landing
 from scrapers.spider import store_body
@@ -314,8 +316,8 @@ def test_generated_pages_read_the_same(tmp_path: Path, monkeypatch: pytest.Monke
 def test_a_big_run_is_read_in_batches_and_its_rest_by_the_parser(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The default: a batch goes to DuckDB once 32 MB are deferred; what is left at the end, under 16 MB, goes to the
-    parser. The landing is the parser's all the same."""
+    """With the reader named (it is not used by default): a batch goes to DuckDB once 32 MB are deferred; what is
+    left at the end, under 16 MB, goes to the parser. The landing is the parser's all the same."""
     from scrapers.bulk_statuspage import BATCH_BYTES as STATUSPAGE_BATCH_BYTES
     from scrapers.bulk_statuspage import MIN_BYTES as STATUSPAGE_MIN_BYTES
 
@@ -324,11 +326,23 @@ def test_a_big_run_is_read_in_batches_and_its_rest_by_the_parser(
         bodies[label] = body
         if sum(map(len, bodies.values())) > STATUSPAGE_BATCH_BYTES + STATUSPAGE_MIN_BYTES // 4:
             break
-    rows = _compare(tmp_path, bodies, monkeypatch, mode="1")
+    rows = _compare(tmp_path, bodies, monkeypatch, mode="statuspage")
     assert rows["errors"] == 0
     assert 0 < rows["set_based"] < len(bodies)  # one batch by DuckDB, the rest by the parser
     (tmp_path / "small").mkdir()
-    assert _compare(tmp_path / "small", _generated(5), monkeypatch, mode="1")["set_based"] == 0  # a few: the parser
+    assert _compare(tmp_path / "small", _generated(5), monkeypatch, mode="statuspage")["set_based"] == 0  # a few
+
+
+def test_the_parser_reads_statuspage_bodies_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parser costs less CPU than the reader (bench parse): unset or "1", a big run's Statuspage bodies are all
+    parsed in Python as they come (none is deferred); naming the kind or "all" takes the reader. The count CSVs'
+    reader stays on."""
+    fetch: dict[str, object] = {"url": "https://status.test/api/v2/summary.json", "bytes": BATCH_BYTES}
+    for mode, used in (("", False), ("1", False), ("statuspage", True), ("all", True), ("0", False)):
+        monkeypatch.setenv(BULK_ENV, mode)
+        assert (reader_for("statuspage", fetch) is not None) is used, mode
+    monkeypatch.setenv(BULK_ENV, "1")
+    assert reader_for("report_counts", {"url": "https://counts.test/day.csv"}) is not None
 
 
 def test_real_captures_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

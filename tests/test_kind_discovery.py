@@ -191,10 +191,11 @@ def test_a_module_in_the_kinds_package_that_is_no_kind_is_refused(
         sys.modules.pop("scrapers.kinds.helpers", None)
 
 
-def test_a_kind_names_its_set_based_reader_and_the_parse_stage_finds_it_there() -> None:
+def test_a_kind_names_its_set_based_reader_and_the_parse_stage_finds_it_there(monkeypatch: pytest.MonkeyPatch) -> None:
     """The parse stage knows which kinds DuckDB reads only from their Kind (``bulk_reader``): each name resolves to a
-    BulkReader, and a kind without one is parsed in Python."""
-    from scrapers.bulk_common import BulkReader
+    BulkReader (used by default if it says so, else when OUTAGES_BULK_PARSE names its kind), and a kind without one
+    is parsed in Python."""
+    from scrapers.bulk_common import BULK_ENV, BulkReader
     from scrapers.bulk_parse import reader_for
 
     named = {name: registry.get(name).bulk_reader for name in registry.names()}
@@ -202,8 +203,14 @@ def test_a_kind_names_its_set_based_reader_and_the_parse_stage_finds_it_there() 
     assert with_reader == ["report_counts", "statuspage"]
     for name in with_reader:
         module, _, attribute = str(named[name]).partition(":")
-        assert isinstance(getattr(importlib.import_module(module), attribute), BulkReader), name
-        assert reader_for(name, {"url": "https://status.example.test/api/v2/summary.json"}) is not None, name
+        reader = getattr(importlib.import_module(module), attribute)
+        assert isinstance(reader, BulkReader), name
+        fetch = {"url": "https://status.example.test/api/v2/summary.json"}
+        monkeypatch.delenv(BULK_ENV, raising=False)
+        assert (reader_for(name, fetch) is not None) is reader.by_default, name
+        monkeypatch.setenv(BULK_ENV, name)
+        assert reader_for(name, fetch) is not None, name
+    monkeypatch.delenv(BULK_ENV, raising=False)
     assert reader_for("gcp", {"url": "https://status.cloud.google.com/incidents.json"}) is None
     code = (PROJECT_ROOT / "scrapers" / "bulk_parse.py").read_text(encoding="utf-8").split('"""', 2)[2]
     assert "statuspage" not in code  # below its docstring, the parse stage names no kind

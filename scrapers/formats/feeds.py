@@ -21,10 +21,13 @@ from scrapers.records import Document, ParseError
 
 FEED_ROOTS = frozenset({"rss", "feed", "RDF"})  # RSS 2.0/0.9x, Atom 1.0, RSS 1.0 (rdf:RDF)
 _SNIFF_BYTES = 65536
+_NOT_XML_START = (b"{", b"[")
 
 
 def xml_root(body: bytes) -> str | None:
     """The local name of the first element when the body starts as XML (``rss``, ``feed``, ``html``…), else None."""
+    if body[:1] in _NOT_XML_START:
+        return None  # a JSON object or array (the Statuspage kind asks of every body): XML fails at its first byte
     parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True, load_dtd=False)
     with contextlib.suppress(etree.XMLSyntaxError):  # events read before an error still name the root
         parser.feed(body[:_SNIFF_BYTES])

@@ -21,7 +21,7 @@ from scrapers.records import (
     ParseError,
     UpdateStatus,
 )
-from scrapers.timeparse import parse_iso_utc, parse_optional_iso_utc
+from scrapers.timeparse import cached_iso_utc, parse_iso_utc, parse_optional_iso_utc
 
 IMPACT: dict[str, Impact] = {
     "none": "none",
@@ -60,6 +60,11 @@ def _status(value: object) -> UpdateStatus:
     return STATUS.get(str(value), "unknown")
 
 
+def _uwhere(where: str, raw_update: dict[str, Any]) -> str:
+    """Where an update is, for a message about it."""
+    return f"{where} update {raw_update['id']}"
+
+
 def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], list[ComponentChange]]:
     if not isinstance(raw, dict):
         raise ParseError(f"{where}: expected an incident object, got {type(raw).__name__}")
@@ -69,8 +74,13 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], lis
     except KeyError as exc:
         raise ParseError(f"{where}: incident without {exc.args[0]!r}") from None
     where = f"{where} incident {native_id}"
-    created_at = parse_iso_utc(raw.get("created_at"), what=f"{where} created_at")
-    started_at = parse_optional_iso_utc(raw.get("started_at"), what=f"{where} started_at") or created_at
+    raw_created, raw_started, raw_resolved = raw.get("created_at"), raw.get("started_at"), raw.get("resolved_at")
+    created_at = cached_iso_utc(raw_created) or parse_iso_utc(raw_created, what=f"{where} created_at")
+    started_at = (
+        cached_iso_utc(raw_started) or parse_optional_iso_utc(raw_started, what=f"{where} started_at") or created_at
+    )
+    resolved_at = cached_iso_utc(raw_resolved) or parse_optional_iso_utc(raw_resolved, what=f"{where} resolved_at")
+    raw_status = raw.get("status")
     impact_native = raw.get("impact")
     components = raw.get("components") or []
     incident = Incident(
@@ -78,10 +88,10 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], lis
         title=str(name),
         impact=IMPACT.get(str(impact_native), "unknown"),
         impact_native=None if impact_native is None else str(impact_native),
-        status=_status(raw.get("status")),
-        status_native=None if raw.get("status") is None else str(raw.get("status")),
+        status=_status(raw_status),
+        status_native=None if raw_status is None else str(raw_status),
         started_at=started_at,
-        resolved_at=parse_optional_iso_utc(raw.get("resolved_at"), what=f"{where} resolved_at"),
+        resolved_at=resolved_at,
         url=raw.get("shortlink") or None,
         component_ids=tuple(str(c["id"]) for c in components if isinstance(c, dict) and "id" in c),
     )
@@ -93,23 +103,31 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], lis
     for raw_update in raw_updates:
         if not isinstance(raw_update, dict) or "id" not in raw_update:
             raise ParseError(f"{where}: an update without an id")
-        uwhere = f"{where} update {raw_update['id']}"
-        created = parse_iso_utc(raw_update.get("created_at"), what=f"{uwhere} created_at")
-        display = parse_optional_iso_utc(raw_update.get("display_at"), what=f"{uwhere} display_at") or created
+        # A timestamp the cache knows needs no message; the message (and the parse that may fail) only for the others.
+        raw_created, raw_display = raw_update.get("created_at"), raw_update.get("display_at")
+        created = cached_iso_utc(raw_created) or parse_iso_utc(
+            raw_created, what=f"{_uwhere(where, raw_update)} created_at"
+        )
+        display = (
+            cached_iso_utc(raw_display)
+            or parse_optional_iso_utc(raw_display, what=f"{_uwhere(where, raw_update)} display_at")
+            or created
+        )
+        raw_status = raw_update.get("status")
         updates.append(
             IncidentUpdate(
                 incident_native_id=native_id,
                 native_id=str(raw_update["id"]),
                 posted_at=display,
                 created_at=created,
-                status=_status(raw_update.get("status")),
-                status_native=None if raw_update.get("status") is None else str(raw_update.get("status")),
+                status=_status(raw_status),
+                status_native=None if raw_status is None else str(raw_status),
                 body=str(raw_update.get("body") or ""),
             )
         )
         affected_components = raw_update.get("affected_components") or []
         if not isinstance(affected_components, list):
-            raise ParseError(f"{uwhere}: affected_components is not a list")
+            raise ParseError(f"{_uwhere(where, raw_update)}: affected_components is not a list")
         for affected in affected_components:
             if not isinstance(affected, dict) or "code" not in affected:
                 continue
@@ -118,9 +136,9 @@ def _incident(raw: Any, where: str) -> tuple[Incident, list[IncidentUpdate], lis
                 ComponentChange(
                     component_native_id=str(affected["code"]),
                     changed_at=display,
-                    state=component_state(new),
+                    state=COMPONENT_STATE.get(str(new), "unknown"),
                     state_native=None if new is None else str(new),
-                    old_state=None if old is None else component_state(old),
+                    old_state=None if old is None else COMPONENT_STATE.get(str(old), "unknown"),
                     incident_native_id=native_id,
                 )
             )
