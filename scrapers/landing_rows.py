@@ -23,12 +23,24 @@ def hash_author(author: str, salt: bytes) -> str:
 # dict to find cycles in) on every call; one C encoder, built once with those settings, serves them all with the same
 # text (a record's payload holds no cycle). Without the C module, the encoder object does it.
 _VERSION_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
-_MAKE_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # json's own C encoder; None without _json
-_C_VERSION_ENCODER = (
-    None
-    if _MAKE_C_ENCODER is None
-    else _MAKE_C_ENCODER(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True)
-)
+
+
+def _c_version_encoder() -> Any:
+    """json's own C encoder with the settings above, or None (the encoder object then does it) without the _json
+    module, or when this private constructor does not take these arguments or gives another text for a probe."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    probe = {"b": [1, 2.5, None, True, float("nan")], "a": "\u00e9\u2028", "c": {"z": object}}
+    try:
+        encoder = make(None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", True, False, True)
+        same = "".join(encoder(probe, 0)) == _VERSION_ENCODER.encode(probe)
+    except (TypeError, ValueError):
+        return None
+    return encoder if same else None
+
+
+_C_VERSION_ENCODER = _c_version_encoder()
 
 
 def version_text(payload: dict[str, Any]) -> str:
