@@ -84,6 +84,9 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+UNKEYING_MIGRATIONS = frozenset({"0009_raw_tables_unkeyed"})  # they only drop keys a lake never had: recorded, not run
+
+
 def lake_ddl(sql: str) -> str:
     """A migration as DuckLake takes it: the same tables without PRIMARY KEY (a key column stays NOT NULL)."""
     sql = _TABLE_KEY.sub("", sql)

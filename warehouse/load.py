@@ -181,6 +181,21 @@ def raw_tables() -> tuple[str, ...]:
     return tuple(dict.fromkeys(table for _, sql in load_steps() for table in _WRITES.findall(sql)))
 
 
+_MERGE_KEY = re.compile(r"MERGE\s+INTO\s+(raw_\w+)\s+AS\s+t\s+USING\b.*?\)\s+AS\s+s\s+ON\s+(.*?)\s+WHEN\b", re.I | re.S)
+
+
+def raw_keys() -> dict[str, tuple[str, ...]]:
+    """Each raw table's key: the columns its load statements' ``MERGE … ON t.c = s.c AND …`` match on (the tables
+    declare none: migration 0009). Every MERGE into one table matches on the same key."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for _, sql in load_steps():
+        for table, condition in _MERGE_KEY.findall(sql):
+            key = tuple(re.findall(r"\bt\.(\w+)\s*=\s*s\.\1\b", condition))
+            if keys.setdefault(table, key) != key:
+                raise ValueError(f"{table} is merged on {keys[table]} and on {key}")
+    return keys
+
+
 def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = {}
     for table in raw_tables():
