@@ -117,14 +117,14 @@ def _load_once(
                         )
                     _execute_step(con, sql, str(path))
                     crash_point(f"load:{table}")
-                clock.lap("raw")
-                if refresh_models or not models_current(con):
-                    build_models(con, changes=landing)
-                    record_models(con)
-                crash_point("load:models")
-                clock.lap("models")
-                con.execute("COMMIT")
-                clock.lap("commit")
+            clock.lap("raw")
+            if refresh_models or not models_current(con):
+                build_models(con, changes=landing)
+                record_models(con)
+            crash_point("load:models")
+            clock.lap("models")
+            con.execute("COMMIT")
+            clock.lap("commit")
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # a refused COMMIT has already ended the transaction
                 con.execute("ROLLBACK")
@@ -152,10 +152,9 @@ class _Stopwatch:
 
 @contextlib.contextmanager
 def _bounded_memory(con: duckdb.DuckDBPyConnection, db: str | Path) -> Iterator[None]:
-    """Bound DuckDB's memory for the whole load (landing files, models, commit): by default it takes up to 80 % of
-    the machine, and the GROUP BYs over a big run's files use it (1.5 GiB for 5,000 status pages), as does the
-    complaint series' refresh (1.1 GiB for 1M new counts); bounded, they spill to disk instead, at about the same
-    speed. The bound grows with the warehouse, whose tables the MERGEs and the models join."""
+    """Bound DuckDB's memory while the landing files are read: by default it takes up to 80 % of the machine, and the
+    GROUP BYs over a big run's files use it (1.5 GiB for 5,000 status pages); bounded, they spill to disk instead, at
+    about the same speed. The bound grows with the warehouse, whose keys' indexes must fit in it (they cannot spill)."""
     files = () if lake.is_lake(db) else (Path(db), WarehouseFiles(db).wal)  # a lake's catalog and data are elsewhere
     size = sum(f.stat().st_size for f in files if f.exists())
     before = con.execute("SELECT current_setting('memory_limit')").fetchone()
