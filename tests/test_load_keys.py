@@ -4,6 +4,7 @@ migration kept every column, its type, NOT NULL and every row of a warehouse tha
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,5 +115,22 @@ def test_runs_loaded_twice_in_either_order_keep_one_row_per_key(demo_replay: Rep
         rows = con.execute("SELECT count(*) FROM raw_update_versions").fetchone()
         assert rows is not None
         assert rows[0] > 0
+    finally:
+        con.close()
+
+
+def test_two_threads_loading_the_same_runs_at_once_keep_one_row_per_key(demo_replay: Replay, tmp_path: Path) -> None:
+    """Two loads of one process at once: the writer lock (warehouse/lock.py) keeps them apart as it keeps processes
+    apart (without it, one fails on a catalog conflict), and no key repeats though no constraint would refuse it."""
+    landings = sorted(run / "landing" for run in runs_dir(demo_replay.db).iterdir())
+    db = tmp_path / "threads.duckdb"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [pool.submit(lambda: [load_landing(db, landing) for landing in landings]) for _ in range(2)]
+        for future in done:
+            future.result()
+    con = connect(db, read_only=True)
+    try:
+        for table, key in raw_keys().items():
+            assert duplicate_keys(con, table, key) == 0, table
     finally:
         con.close()
