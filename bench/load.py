@@ -142,6 +142,11 @@ def child_rowwise(db: str, landing: str, sample: int) -> None:
 
     con = connect(db)
     migrate(con)
+    for table, key in (
+        ("raw_complaint_counts", "source_id, service_id, bucket_start"),
+        ("raw_update_versions", "incident_id, update_id, version_hash"),
+    ):  # the keys ON CONFLICT needs: the warehouse's raw tables have none (migration 0009)
+        con.execute(f"CREATE UNIQUE INDEX {table}_key ON {table} ({key})")
     with (Path(landing) / "counts.jsonl").open(encoding="utf-8") as handle:
         counts = [json.loads(line) for line in itertools.islice(handle, sample)]
     with (Path(landing) / "updates.jsonl").open(encoding="utf-8") as handle:

@@ -14,8 +14,10 @@ come from the standard AWS variables (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS
 
 What differs from a DuckDB file, and how the warehouse copes (README "Scaling out" says which guarantee holds where):
 
-- DuckLake has no PRIMARY KEY or UNIQUE: the migrations are applied without them (:func:`lake_ddl`), and every load
-  statement is a keyed ``MERGE`` (``warehouse/load_sql``), which upserts the same way in both engines.
+- DuckLake has no PRIMARY KEY or UNIQUE: the migrations are applied without them (:func:`lake_ddl`; those that only
+  drop keys, :data:`UNKEYING_MIGRATIONS`, are recorded without being run), and every load statement is a keyed
+  ``MERGE`` (``warehouse/load_sql``), which upserts the same way in both engines. A DuckDB file's raw tables have no
+  keys either since migration 0009 (their indexes only slowed loads), so what follows holds for both.
 - A keyed MERGE is only as good as its isolation: two loads that insert the same new key concurrently would both
   insert it. Loads therefore stay serialized: the writer lock of ``flows.locking`` (the Prefect global concurrency
   limit across machines), and in the lake itself, each load first rewrites the one row of ``lake_writer``
@@ -82,6 +84,9 @@ def sql_literal(value: str) -> str:
     if "\x00" in value:
         raise LakeConfigError("a setting contains a NUL byte")
     return "'" + value.replace("'", "''") + "'"
+
+
+UNKEYING_MIGRATIONS = frozenset({"0009_raw_tables_unkeyed"})  # they only drop keys a lake never had: recorded, not run
 
 
 def lake_ddl(sql: str) -> str:
