@@ -329,7 +329,7 @@ total_sources as (
 ),
 
 series_coverage as (
-    -- a source's own series: covered when one of its covered stretches holds the whole bucket
+    -- every bucket of the grid once. A source's own series: covered when one of its covered stretches holds the whole bucket
     select grid.series, grid.bucket_start, coalesce(coverage.covered_until >= grid.bucket_start + rule.bucket_width, false)
         as covered
     from grid
@@ -357,18 +357,18 @@ series_coverage as (
 ),
 
 filled as (
-    -- from here on a series is its number: the windows below sort and move narrow rows
+    -- from here on a series is its number: the windows below sort and move narrow rows. series_coverage has one row
+    -- per bucket of the grid, so it is the grid here (one join fewer).
     select
-        grid.series,
-        grid.bucket_start,
+        series_coverage.series,
+        series_coverage.bucket_start,
         series_coverage.covered,
         case when series_coverage.covered then coalesce(per_bucket.reports, 0) end as reports,
         per_bucket.supplied_baseline,
         per_bucket.source_ids,
-        cast(epoch(grid.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day
-    from grid
+        cast(epoch(series_coverage.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day
+    from series_coverage
     cross join rule
-    join series_coverage using (series, bucket_start)
     left join per_bucket using (series, bucket_start)
 ),
 
