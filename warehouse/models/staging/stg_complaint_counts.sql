@@ -540,8 +540,7 @@ baselined as (
         end as baseline_quality,
         rule.ratio,
         rule.z,
-        rule.floor_reports,
-        rule.rule_name
+        rule.floor_reports
     from history
     cross join rule
     left join trailing_history using (series, bucket_start)
@@ -575,7 +574,6 @@ sustained as (
             coalesce(lag(over_line) over by_time, false) or coalesce(lead(over_line) over by_time, false)
         ) end as is_spike,
         source_ids,
-        rule_name,
         covered
     from flagged
     window by_time as (partition by series order by bucket_start)
@@ -586,9 +584,19 @@ written as (
         targets.service_id,
         targets.source_id,
         targets.only_source,
-        sustained.* exclude (series)
+        sustained.bucket_start,
+        sustained.reports,
+        sustained.baseline,
+        sustained.baseline_quality,
+        sustained.over_line,
+        sustained.is_spike,
+        sustained.source_ids,
+        -- the same for every row: joined after the windows, not sorted with them
+        rule.rule_name,
+        sustained.covered
     from sustained
     join targets using (series)
+    cross join rule
     where sustained.bucket_start >= targets.write_from
 ),
 
