@@ -400,25 +400,34 @@ weekday_history as (
     -- The same slot on the same weekday over the previous 8 weeks: in a gap-filled series, the same slot 7, 14, ...
     -- 56 rows back. List functions over those 8 are far cheaper than a window partitioned by weekday.
     select
-        * exclude (weekday_values),
-        list_median(weekday_values) as weekday_median,
-        list_mad(weekday_values) as weekday_mad,
-        len(weekday_values) as weekday_weeks
+        weekday_stats.* exclude (weekday_values, weekday_weeks),
+        -- the spread matters only to a bucket at or over both other lines of a weekday baseline (flagged): below
+        -- either it is not over the line whatever the spread, so it is computed for those few buckets only
+        case
+            when weekday_stats.reports >= rule.ratio * greatest(weekday_stats.weekday_median, 1)
+                and weekday_stats.reports >= rule.floor_reports
+                then list_mad(weekday_stats.weekday_values)
+        end as weekday_mad,
+        weekday_stats.weekday_weeks
     from (
-        select
-            *,
-            list_filter(
-                [
-                    lag(usable_reports, 7) over by_slot, lag(usable_reports, 14) over by_slot,
-                    lag(usable_reports, 21) over by_slot, lag(usable_reports, 28) over by_slot,
-                    lag(usable_reports, 35) over by_slot, lag(usable_reports, 42) over by_slot,
-                    lag(usable_reports, 49) over by_slot, lag(usable_reports, 56) over by_slot
-                ],
-                lambda reports: reports is not null
-            ) as weekday_values
-        from marked
-        window by_slot as (partition by series, slot_of_day order by bucket_start)
-    )
+        select *, list_median(weekday_values) as weekday_median, len(weekday_values) as weekday_weeks
+        from (
+            select
+                *,
+                list_filter(
+                    [
+                        lag(usable_reports, 7) over by_slot, lag(usable_reports, 14) over by_slot,
+                        lag(usable_reports, 21) over by_slot, lag(usable_reports, 28) over by_slot,
+                        lag(usable_reports, 35) over by_slot, lag(usable_reports, 42) over by_slot,
+                        lag(usable_reports, 49) over by_slot, lag(usable_reports, 56) over by_slot
+                    ],
+                    lambda reports: reports is not null
+                ) as weekday_values
+            from marked
+            window by_slot as (partition by series, slot_of_day order by bucket_start)
+        ) as lagged
+    ) as weekday_stats
+    cross join rule
 ),
 
 needing_slot as (
