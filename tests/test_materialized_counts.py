@@ -459,9 +459,11 @@ def test_a_supplied_baseline_is_used_where_every_reading_of_the_bucket_supplied_
         slack = con.execute(
             """
             select count(*) from (
-                select * exclude (source_id) from stg_complaint_counts where service_id = 'slack' and source_id = '*'
+                select * exclude (source_id) from stg_complaint_counts
+                where service_id = 'slack' and source_id = '*'
                 except all
-                select * exclude (source_id) from stg_complaint_counts where service_id = 'slack' and source_id = 'reports'
+                select * exclude (source_id) from stg_complaint_counts
+                where service_id = 'slack' and source_id = 'reports'
             )
             """
         ).fetchone()
