@@ -329,7 +329,8 @@ total_sources as (
 ),
 
 series_coverage as (
-    -- every bucket of the grid once. A source's own series: covered when one of its covered stretches holds the whole bucket
+    -- every bucket of the grid once (filled reads it as the grid). A source's own series: covered when one of its
+    -- covered stretches holds the whole bucket
     select grid.series, grid.bucket_start, coalesce(coverage.covered_until >= grid.bucket_start + rule.bucket_width, false)
         as covered
     from grid
