@@ -251,7 +251,8 @@ coverage as (
     from (
         select service_id, source_id, covered_from, covered_until from count_coverage
         union all
-        select source_ranges.service_id, post_coverage.source_id, post_coverage.covered_from, post_coverage.covered_until
+        select
+            source_ranges.service_id, post_coverage.source_id, post_coverage.covered_from, post_coverage.covered_until
         from post_coverage
         join source_ranges on source_ranges.source_id = post_coverage.source_id and source_ranges.from_posts
     ) as covered
