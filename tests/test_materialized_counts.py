@@ -423,3 +423,66 @@ def test_a_full_refresh_in_batches_of_services_computes_what_one_statement_does(
     for name in COMPLAINT_RELATIONS:
         assert not one_statement[name] - in_batches[name], (name, "rows only one statement has")
         assert not in_batches[name] - one_statement[name], (name, "rows only the batches have")
+
+
+def with_baseline(rows: list[dict], baseline: float, first: int, last: int) -> list[dict]:
+    """``rows`` with a supplied baseline on the buckets ``first``..``last`` (indexes from START)."""
+    firsts = {(START + BUCKET * index).isoformat() for index in range(first, last + 1)}
+    return [{**row, "baseline": baseline} if row["bucket_start"] in firsts else row for row in rows]
+
+
+def test_a_supplied_baseline_is_used_where_every_reading_of_the_bucket_supplied_one(tmp_path: Path) -> None:
+    """A total takes a supplied baseline (the sum) only for buckets where every source read supplied one; the total
+    of a service read from one source is that source's series, supplied baselines included."""
+    day = 96
+    db = tmp_path / "w.duckdb"
+    load_landing(
+        db,
+        write_landing(
+            tmp_path / "run1",
+            "run1",
+            # AWS: 'reports' supplies a baseline throughout, 'downdetector' (from day 2) from day 6 on
+            with_baseline(count_rows("reports", "aws", 0, 10 * day - 1, 20), 21.0, 0, 10 * day - 1)
+            + with_baseline(count_rows("downdetector", "aws", 2 * day, 10 * day - 1, 5), 4.5, 6 * day, 10 * day - 1)
+            # Slack: one source, supplying a baseline on its first 5 days
+            + with_baseline(count_rows("reports", "slack", 0, 10 * day - 1, 6), 7.0, 0, 5 * day - 1),
+        ),
+    )
+    con = connect(db, read_only=True)
+    try:
+        supplied = con.execute(
+            """
+            select service_id, source_id, min(bucket_start), max(bucket_start), count(*), min(baseline), max(baseline)
+            from stg_complaint_counts where baseline_quality = 'supplied' group by all order by all
+            """
+        ).fetchall()
+        slack = con.execute(
+            """
+            select count(*) from (
+                select * exclude (source_id) from stg_complaint_counts
+                where service_id = 'slack' and source_id = '*'
+                except all
+                select * exclude (source_id) from stg_complaint_counts
+                where service_id = 'slack' and source_id = 'reports'
+            )
+            """
+        ).fetchone()
+        totals = con.execute(
+            "select count(*) from stg_complaint_counts where service_id = 'slack' and source_id = '*'"
+        ).fetchone()
+    finally:
+        con.close()
+
+    def at(index: int) -> datetime:
+        return START + BUCKET * index
+
+    assert supplied == [
+        # days 0-1 read by 'reports' alone (21), days 6-9 by both (21 + 4.5); days 2-5 not: 'downdetector' supplied none
+        ("aws", "*", at(0), at(10 * day - 1), 6 * day, 21.0, 25.5),
+        ("aws", "downdetector", at(6 * day), at(10 * day - 1), 4 * day, 4.5, 4.5),
+        ("aws", "reports", at(0), at(10 * day - 1), 10 * day, 21.0, 21.0),
+        ("slack", "*", at(0), at(5 * day - 1), 5 * day, 7.0, 7.0),
+        ("slack", "reports", at(0), at(5 * day - 1), 5 * day, 7.0, 7.0),
+    ]
+    assert totals == (10 * day,)
+    assert slack == (0,)  # Slack's total is its one source's series

@@ -133,6 +133,17 @@ source_ranges as (
     ) as started on started.source_id = read.source_id
 ),
 
+source_numbers as (
+    -- each (service, source) read, numbered
+    select
+        row_number() over (order by service_id, source_id) as source_number,
+        service_id,
+        source_id,
+        first_bucket,
+        last_bucket
+    from source_ranges
+),
+
 ranges as (
     select
         service_id,
@@ -185,24 +196,33 @@ count_islands as (
     select *
     from (
         select
-            per_source.service_id,
-            per_source.source_id,
-            per_source.bucket_start,
+            neighbours.service_id,
+            neighbours.source_id,
+            neighbours.bucket_start,
             -- in microseconds: an interval from subtracting two times is normalized for every comparison
             coalesce(
-                epoch_us(per_source.bucket_start) - epoch_us(lag(per_source.bucket_start) over by_series)
+                epoch_us(neighbours.bucket_start) - epoch_us(neighbours.previous_bucket)
                     > rule.count_gap_minutes * 60000000::bigint,
                 true
             ) as starts_island,
             coalesce(
-                epoch_us(lead(per_source.bucket_start) over by_series) - epoch_us(per_source.bucket_start)
+                epoch_us(neighbours.next_bucket) - epoch_us(neighbours.bucket_start)
                     > rule.count_gap_minutes * 60000000::bigint,
                 true
             ) as ends_island
-        from per_source
+        from (
+            -- the window sorts these three columns only (the rule is joined after it)
+            select
+                service_id,
+                source_id,
+                bucket_start,
+                lag(bucket_start) over by_series as previous_bucket,
+                lead(bucket_start) over by_series as next_bucket
+            from per_source
+            where not from_posts
+            window by_series as (partition by service_id, source_id order by bucket_start)
+        ) as neighbours
         cross join rule
-        where not per_source.from_posts
-        window by_series as (partition by per_source.service_id, per_source.source_id order by per_source.bucket_start)
     ) as marked_rows
     where starts_island or ends_island
 ),
@@ -226,33 +246,17 @@ count_coverage as (
 ),
 
 coverage as (
-    select service_id, source_id, covered_from, covered_until from count_coverage
-    union all
-    select source_ranges.service_id, post_coverage.source_id, post_coverage.covered_from, post_coverage.covered_until
-    from post_coverage
-    join source_ranges on source_ranges.source_id = post_coverage.source_id and source_ranges.from_posts
-),
-
-per_bucket as (
-    select
-        service_id,
-        source_id,
-        bucket_start,
-        reports,
-        case when fully_supplied then supplied_baseline end as supplied_baseline,
-        source_id as source_ids
-    from per_source
-    union all
-    select
-        service_id,
-        '*' as source_id,
-        bucket_start,
-        cast(sum(reports) as bigint),
-        -- a supplied baseline is used only when every reading of the bucket supplied one
-        case when bool_and(fully_supplied) then sum(supplied_baseline) end,
-        array_to_string(list_sort(list(source_id)), ',')
-    from per_source
-    group by service_id, bucket_start
+    -- keyed by the source's number: the joins below compare one integer, not two names
+    select source_numbers.source_number, covered.covered_from, covered.covered_until
+    from (
+        select service_id, source_id, covered_from, covered_until from count_coverage
+        union all
+        select
+            source_ranges.service_id, post_coverage.source_id, post_coverage.covered_from, post_coverage.covered_until
+        from post_coverage
+        join source_ranges on source_ranges.source_id = post_coverage.source_id and source_ranges.from_posts
+    ) as covered
+    join source_numbers using (service_id, source_id)
 ),
 
 targets as (
@@ -262,6 +266,8 @@ targets as (
         ranges.service_id,
         ranges.source_id,
         ranges.only_source,
+        -- NULL for a total
+        source_numbers.source_number,
         ranges.last_bucket,
         greatest(ranges.first_bucket, refresh.write_from) as write_from,
         greatest(ranges.first_bucket, refresh.write_from - rule.refresh_lookback) as read_from
@@ -274,30 +280,66 @@ targets as (
         select coalesce(time_bucket(rule.bucket_width, scope.since) - rule.bucket_width, ranges.first_bucket)
             as write_from
     ) as refresh
+    left join source_numbers
+        on source_numbers.service_id = ranges.service_id and source_numbers.source_id = ranges.source_id
     where not ranges.copied
+),
+
+per_bucket as (
+    -- the readings of each refreshed series, keyed by its number
+    select
+        targets.series,
+        per_source.bucket_start,
+        per_source.reports,
+        case when per_source.fully_supplied then per_source.supplied_baseline end as supplied_baseline,
+        per_source.source_id as source_ids
+    from per_source
+    join targets
+        -- a source's own series; the total of a service read from one source is that source's readings as they are
+        on targets.service_id = per_source.service_id
+        and (targets.source_id = per_source.source_id or targets.only_source = per_source.source_id)
+    union all
+    select
+        targets.series,
+        per_source.bucket_start,
+        cast(sum(per_source.reports) as bigint),
+        -- a supplied baseline is used only when every reading of the bucket supplied one
+        case when bool_and(per_source.fully_supplied) then sum(per_source.supplied_baseline) end,
+        array_to_string(list_sort(list(per_source.source_id)), ',')
+    from per_source
+    join targets
+        on targets.service_id = per_source.service_id and targets.source_id = '*' and targets.only_source is null
+    group by targets.series, per_source.bucket_start
 ),
 
 grid as (
     select
         targets.series,
-        targets.service_id,
-        targets.source_id,
+        targets.source_number,
         unnest(generate_series(targets.read_from, targets.last_bucket, rule.bucket_width)) as bucket_start
     from targets
     cross join rule
 ),
 
+total_sources as (
+    -- the sources of each refreshed total, with the range each reads
+    select targets.series, source_numbers.source_number, source_numbers.first_bucket, source_numbers.last_bucket
+    from targets
+    join source_numbers using (service_id)
+    where targets.source_id = '*'
+),
+
 series_coverage as (
-    -- a source's own series: covered when one of its covered stretches holds the whole bucket
+    -- every bucket of the grid once (filled reads it as the grid). A source's own series: covered when one of its
+    -- covered stretches holds the whole bucket
     select grid.series, grid.bucket_start, coalesce(coverage.covered_until >= grid.bucket_start + rule.bucket_width, false)
         as covered
     from grid
     cross join rule
     asof left join coverage
-        on coverage.service_id = grid.service_id
-        and coverage.source_id = grid.source_id
+        on coverage.source_number = grid.source_number
         and coverage.covered_from <= grid.bucket_start
-    where grid.source_id <> '*'
+    where grid.source_number is not null
     union all
     -- a total: covered when every source whose range holds the bucket covered it
     select
@@ -306,31 +348,30 @@ series_coverage as (
         coalesce(bool_and(coalesce(coverage.covered_until >= grid.bucket_start + rule.bucket_width, false)), false)
     from grid
     cross join rule
-    left join source_ranges
-        on source_ranges.service_id = grid.service_id
-        and grid.bucket_start between source_ranges.first_bucket and source_ranges.last_bucket
+    left join total_sources
+        on total_sources.series = grid.series
+        and grid.bucket_start between total_sources.first_bucket and total_sources.last_bucket
     asof left join coverage
-        on coverage.service_id = source_ranges.service_id
-        and coverage.source_id = source_ranges.source_id
+        on coverage.source_number = total_sources.source_number
         and coverage.covered_from <= grid.bucket_start
-    where grid.source_id = '*'
+    where grid.source_number is null
     group by grid.series, grid.bucket_start
 ),
 
 filled as (
-    -- from here on a series is its number: the windows below sort and move narrow rows
+    -- from here on a series is its number: the windows below sort and move narrow rows. series_coverage has one row
+    -- per bucket of the grid, so it is the grid here (one join fewer).
     select
-        grid.series,
-        grid.bucket_start,
+        series_coverage.series,
+        series_coverage.bucket_start,
         series_coverage.covered,
         case when series_coverage.covered then coalesce(per_bucket.reports, 0) end as reports,
         per_bucket.supplied_baseline,
         per_bucket.source_ids,
-        cast(epoch(grid.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day
-    from grid
+        cast(epoch(series_coverage.bucket_start) % 86400 // (rule.bucket_minutes * 60) as integer) as slot_of_day
+    from series_coverage
     cross join rule
-    join series_coverage using (series, bucket_start)
-    left join per_bucket using (service_id, source_id, bucket_start)
+    left join per_bucket using (series, bucket_start)
 ),
 
 first_pass as (
@@ -361,25 +402,34 @@ weekday_history as (
     -- The same slot on the same weekday over the previous 8 weeks: in a gap-filled series, the same slot 7, 14, ...
     -- 56 rows back. List functions over those 8 are far cheaper than a window partitioned by weekday.
     select
-        * exclude (weekday_values),
-        list_median(weekday_values) as weekday_median,
-        list_mad(weekday_values) as weekday_mad,
-        len(weekday_values) as weekday_weeks
+        weekday_stats.* exclude (weekday_values, weekday_weeks),
+        -- the spread matters only to a bucket at or over both other lines of a weekday baseline (flagged): below
+        -- either it is not over the line whatever the spread, so it is computed for those few buckets only
+        case
+            when weekday_stats.reports >= rule.ratio * greatest(weekday_stats.weekday_median, 1)
+                and weekday_stats.reports >= rule.floor_reports
+                then list_mad(weekday_stats.weekday_values)
+        end as weekday_mad,
+        weekday_stats.weekday_weeks
     from (
-        select
-            *,
-            list_filter(
-                [
-                    lag(usable_reports, 7) over by_slot, lag(usable_reports, 14) over by_slot,
-                    lag(usable_reports, 21) over by_slot, lag(usable_reports, 28) over by_slot,
-                    lag(usable_reports, 35) over by_slot, lag(usable_reports, 42) over by_slot,
-                    lag(usable_reports, 49) over by_slot, lag(usable_reports, 56) over by_slot
-                ],
-                lambda reports: reports is not null
-            ) as weekday_values
-        from marked
-        window by_slot as (partition by series, slot_of_day order by bucket_start)
-    )
+        select *, list_median(weekday_values) as weekday_median, len(weekday_values) as weekday_weeks
+        from (
+            select
+                *,
+                list_filter(
+                    [
+                        lag(usable_reports, 7) over by_slot, lag(usable_reports, 14) over by_slot,
+                        lag(usable_reports, 21) over by_slot, lag(usable_reports, 28) over by_slot,
+                        lag(usable_reports, 35) over by_slot, lag(usable_reports, 42) over by_slot,
+                        lag(usable_reports, 49) over by_slot, lag(usable_reports, 56) over by_slot
+                    ],
+                    lambda reports: reports is not null
+                ) as weekday_values
+            from marked
+            window by_slot as (partition by series, slot_of_day order by bucket_start)
+        ) as lagged
+    ) as weekday_stats
+    cross join rule
 ),
 
 needing_slot as (
@@ -414,18 +464,13 @@ slot_history as (
 ),
 
 history as (
-    -- the few buckets that needed it get their time-of-day history; a union, not a join of every bucket
-    select weekday_history.*, null::double as slot_median, null::double as slot_mad, 0::bigint as slot_days
-    from weekday_history
-    anti join needing_slot using (series, bucket_start)
-    union all
+    -- the few buckets that needed it get their time-of-day history (slot_history holds those only)
     select
         weekday_history.*,
         slot_history.slot_median,
         slot_history.slot_mad,
         coalesce(slot_history.slot_days, 0) as slot_days
-    from needing_slot
-    join weekday_history using (series, bucket_start)
+    from weekday_history
     left join slot_history using (series, bucket_start)
 ),
 
@@ -506,8 +551,7 @@ baselined as (
         end as baseline_quality,
         rule.ratio,
         rule.z,
-        rule.floor_reports,
-        rule.rule_name
+        rule.floor_reports
     from history
     cross join rule
     left join trailing_history using (series, bucket_start)
@@ -541,7 +585,6 @@ sustained as (
             coalesce(lag(over_line) over by_time, false) or coalesce(lead(over_line) over by_time, false)
         ) end as is_spike,
         source_ids,
-        rule_name,
         covered
     from flagged
     window by_time as (partition by series order by bucket_start)
@@ -552,9 +595,19 @@ written as (
         targets.service_id,
         targets.source_id,
         targets.only_source,
-        sustained.* exclude (series)
+        sustained.bucket_start,
+        sustained.reports,
+        sustained.baseline,
+        sustained.baseline_quality,
+        sustained.over_line,
+        sustained.is_spike,
+        sustained.source_ids,
+        -- the same for every row: joined after the windows, not sorted with them
+        rule.rule_name,
+        sustained.covered
     from sustained
     join targets using (series)
+    cross join rule
     where sustained.bucket_start >= targets.write_from
 ),
 
