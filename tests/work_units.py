@@ -9,13 +9,15 @@ end: both workers finish together. The controller keeps that order (``--no-loads
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from xdist.remote import Producer
 from xdist.scheduler import LoadFileScheduling
 
 PER_WORKER = frozenset({"prefect_harness"})  # each worker has its own; any test may use it
 # a session fixture of ours -> the files that read it: they run on one worker, which builds it once
-SHARED = {"demo_replay": ("tests/test_exports.py", "tests/test_replay.py")}
+SHARED = {"demo_replay": ("tests/test_exports.py", "tests/test_load_keys.py", "tests/test_replay.py")}
 UNIT_OF_FILE = {path: name for name, paths in SHARED.items() for path in paths}
 
 
@@ -69,10 +71,13 @@ class WorkUnits:
         for item in items:
             for name in _session_fixtures(item):
                 if item.nodeid.split("::", 1)[0] not in SHARED.get(name, ()):
-                    raise pytest.UsageError(
+                    # the test fails with this message (an error raised here would end the worker, and xdist would
+                    # print only an INTERNALERROR naming some other test)
+                    message = (
                         f"{item.nodeid} reads the session fixture {name}: add its file to SHARED[{name!r}] in "
                         "tests/work_units.py, so one worker builds it once"
                     )
+                    item.runtest = functools.partial(pytest.fail, message, pytrace=False)
         weight: dict[str, int] = {}
         first: dict[str, int] = {}
         for n, item in enumerate(items):
